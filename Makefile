@@ -1,0 +1,53 @@
+# pixelpipe: build, local stack, tests. The stack (ClickHouse, Kafka, the
+# services) is run by scripts/stack.sh; see the comment at its top.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+STACK := scripts/stack.sh
+GO_TEST_TIMEOUT ?= 20m
+
+.PHONY: build up down run status test bench clean
+
+## build: compile every service into bin/
+build:
+	$(GO) build -o bin/ ./services/...
+
+## up: build, then start whatever of the stack is not running (background)
+up: build
+	$(STACK) up
+
+## down: stop the whole stack
+down:
+	$(STACK) down
+
+## run: build, then run the whole stack in the foreground (Ctrl-C stops it)
+run: build
+	$(STACK) run
+
+status:
+	$(STACK) status
+
+## test: all tests against the real stack; a stack that was not up before is
+## stopped again afterwards. The exit code is go test's.
+test: build
+	@if $(STACK) status >/dev/null 2>&1; then was_up=1; else was_up=0; fi; \
+	if ! $(STACK) up; then \
+		[ $$was_up = 1 ] || $(STACK) down; \
+		exit 1; \
+	fi; \
+	rc=0; \
+	PIXELPIPE_REQUIRE_STACK=1 $(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./... || rc=$$?; \
+	[ $$was_up = 1 ] || $(STACK) down || true; \
+	exit $$rc
+
+## bench: Go benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## clean: stop the stack, remove binaries, runtime state and caches
+clean: down
+	rm -rf bin .run .cache

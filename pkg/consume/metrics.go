@@ -1,0 +1,52 @@
+package consume
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics of one consumer loop.
+type Metrics struct {
+	batches       prometheus.Counter
+	records       prometheus.Counter
+	batchSize     prometheus.Histogram
+	flushDuration prometheus.Histogram
+	handleErrors  prometheus.Counter
+	commitErrors  prometheus.Counter
+}
+
+// NewMetrics registers the loop's metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		batches: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pixelpipe_consumer_batches_total", Help: "Batches made durable and committed.",
+		}),
+		records: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pixelpipe_consumer_records_total", Help: "Records made durable and committed.",
+		}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "pixelpipe_consumer_batch_records", Help: "Records per batch.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 8),
+		}),
+		flushDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "pixelpipe_consumer_flush_seconds", Help: "Time to make a batch durable, retries included.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9),
+		}),
+		handleErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pixelpipe_consumer_handle_errors_total", Help: "Failed attempts to make a batch durable (retried).",
+		}),
+		commitErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pixelpipe_consumer_commit_errors_total", Help: "Failed offset commits.",
+		}),
+	}
+	reg.MustRegister(m.batches, m.records, m.batchSize, m.flushDuration, m.handleErrors, m.commitErrors)
+	return m
+}
+
+func (m *Metrics) observeBatch(n int, took time.Duration) {
+	m.batches.Inc()
+	m.records.Add(float64(n))
+	m.batchSize.Observe(float64(n))
+	m.flushDuration.Observe(took.Seconds())
+}

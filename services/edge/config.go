@@ -1,0 +1,86 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/peterbourgon/ff/v3"
+
+	"github.com/pixelpipe/pixelpipe/pkg/kafkax"
+)
+
+// Config is every setting of the edge; each is a flag and an EDGE_* variable.
+type Config struct {
+	Listen          string
+	AdminListen     string
+	Kafka           kafkax.Config
+	Topic           string
+	Linger          time.Duration
+	BatchSize       int
+	ProduceTimeout  time.Duration
+	ReadTimeout     time.Duration
+	WriteTimeout    time.Duration
+	IdleTimeout     time.Duration
+	ShutdownTimeout time.Duration
+	LogLevel        string
+}
+
+func parseConfig(args []string) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address of the public pixel endpoint")
+	fs.StringVar(&c.AdminListen, "admin-listen", "127.0.0.1:8081", "address of /healthz, /readyz, /metrics and pprof")
+	fs.StringVar(&c.Kafka.Brokers, "kafka-brokers", "127.0.0.1:9092", "comma-separated Kafka bootstrap brokers")
+	fs.StringVar(&c.Kafka.ClientID, "kafka-client-id", "pixelpipe-edge", "Kafka client id")
+	fs.StringVar(&c.Topic, "topic", kafkax.TopicRaw, "topic the hits are written to")
+	fs.DurationVar(&c.Linger, "linger", 2*time.Millisecond, "how long a produce batch waits for more hits")
+	fs.IntVar(&c.BatchSize, "batch-size", 1000, "most hits in one produce batch")
+	fs.DurationVar(&c.ProduceTimeout, "produce-timeout", 5*time.Second, "longest wait for Kafka's ack before answering 500")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", 5*time.Second, "longest time to read a request")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", 10*time.Second, "longest time to handle and answer a request")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 60*time.Second, "how long an idle keep-alive connection stays open")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "longest graceful stop")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("EDGE")); err != nil {
+		return c, fmt.Errorf("parsing edge settings: %w", err)
+	}
+	return c, nil
+}
+
+// Validate reports every invalid setting at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Listen == "" {
+		errs = append(errs, errors.New("listen: must not be empty"))
+	}
+	if c.AdminListen == "" {
+		errs = append(errs, errors.New("admin-listen: must not be empty"))
+	}
+	if c.Listen != "" && c.Listen == c.AdminListen {
+		errs = append(errs, errors.New("admin-listen: must differ from listen"))
+	}
+	errs = append(errs, c.Kafka.Validate())
+	if c.Topic == "" {
+		errs = append(errs, errors.New("topic: must not be empty"))
+	}
+	if c.Linger < 0 {
+		errs = append(errs, errors.New("linger: must not be negative"))
+	}
+	if c.BatchSize < 1 {
+		errs = append(errs, errors.New("batch-size: must be at least 1"))
+	}
+	for name, d := range map[string]time.Duration{
+		"produce-timeout": c.ProduceTimeout, "read-timeout": c.ReadTimeout, "write-timeout": c.WriteTimeout,
+		"idle-timeout": c.IdleTimeout, "shutdown-timeout": c.ShutdownTimeout,
+	} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: must be positive", name))
+		}
+	}
+	if c.WriteTimeout > 0 && c.ProduceTimeout >= c.WriteTimeout {
+		errs = append(errs, errors.New("produce-timeout: must be shorter than write-timeout, or clients see a reset instead of a 500"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/netip"
+	"strings"
+
+	"github.com/pixelpipe/pixelpipe/pkg/message"
+	"github.com/pixelpipe/pixelpipe/pkg/pixel"
+)
+
+// DedupKey identifies one interaction: the same key seen twice is the same
+// interaction fired twice (re-rendered page, retried beacon, redelivery).
+type DedupKey [16]byte
+
+// String renders the key as the event id stored in ClickHouse.
+func (k DedupKey) String() string { return hex.EncodeToString(k[:]) }
+
+// dedupKey hashes the fields the dedup contract names (ADR 0001). A unit
+// separator between fields keeps ("ab","c") and ("a","bc") apart.
+func dedupKey(e *message.Event) DedupKey {
+	h := sha256.New()
+	for _, f := range [...]string{e.Application, e.FmSessionID, e.ResponseUUID, e.Interaction, e.SetID, e.ItemID} {
+		h.Write([]byte(f))
+		h.Write([]byte{0x1f})
+	}
+	var k DedupKey
+	copy(k[:], h.Sum(nil))
+	return k
+}
+
+// buildEvent turns a raw hit into a typed event (EventID is left to the
+// caller, which hashes the dedup key once). Its errors are the reasons a
+// record goes to the DLQ.
+func buildEvent(raw *message.Raw, v *pixel.Validator, s *pixel.Scanner, ipMode string) (message.Event, error) {
+	query := []byte(raw.Query)
+	if _, err := v.Validate(query); err != nil {
+		return message.Event{}, err
+	}
+	e := message.Event{
+		RequestID:    raw.RequestID,
+		ReceivedAtUs: raw.ReceivedAtUs,
+		ClientIP:     anonymizeIP(raw.ClientIP, ipMode),
+		UserAgent:    raw.UserAgent,
+		SetItemIDs:   []string{},
+		ExtraKeys:    []string{},
+		ExtraValues:  []string{},
+	}
+	fields := [pixel.NumKnown]*string{
+		pixel.PApplication: &e.Application, pixel.PFmSessionID: &e.FmSessionID,
+		pixel.PSessionID: &e.SessionID, pixel.PCustomerID: &e.CustomerID,
+		pixel.PVisitorID: &e.VisitorID, pixel.PDeviceType: &e.DeviceType,
+		pixel.PDeviceID: &e.DeviceID, pixel.PDeviceUser: &e.DeviceUser,
+		pixel.PInteraction: &e.Interaction, pixel.PResponseUUID: &e.ResponseUUID,
+		pixel.PItemID: &e.ItemID, pixel.PSetID: &e.SetID, pixel.PSize: &e.Size,
+	}
+	// The query passed validation, so this scan ends without an error.
+	s.Reset(query)
+	for s.Next() {
+		p := pixel.Lookup(s.Key())
+		switch {
+		case p == pixel.PSetItemIDs:
+			e.SetItemIDs = splitItemIDs(s.Value())
+		case p != pixel.Unknown:
+			*fields[p] = string(s.Value())
+		default:
+			e.ExtraKeys = append(e.ExtraKeys, string(s.Key()))
+			e.ExtraValues = append(e.ExtraValues, string(s.Value()))
+		}
+	}
+	return e, nil
+}
+
+// splitItemIDs parses the spec's comma-separated set_item_ids.
+func splitItemIDs(v []byte) []string {
+	ids := []string{}
+	for _, part := range bytes.Split(v, []byte{','}) {
+		if id := strings.TrimSpace(string(part)); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// IP modes: what of the client address reaches pixel.events.
+const (
+	IPTruncate = "truncate" // IPv4 /24, IPv6 /48: enough for geography, not a person
+	IPRaw      = "raw"
+)
+
+func anonymizeIP(ip, mode string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ""
+	}
+	if mode == IPRaw {
+		return addr.String()
+	}
+	bits := 48
+	if addr.Is4() {
+		bits = 24
+	}
+	prefix, err := addr.Prefix(bits)
+	if err != nil {
+		return ""
+	}
+	return prefix.Addr().String()
+}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/pixelpipe/pixelpipe/pkg/message"
+)
+
+// insertSQL names its columns: ClickHouse 18.16 rejects a bare INSERT from
+// the native batch protocol, and the list keeps defaults (inserted_at) apart.
+//
+//go:embed insert.sql
+var insertSQL string
+
+// chInserter writes events to pixel.interactions in one native batch.
+type chInserter struct {
+	conn driver.Conn
+}
+
+func (c *chInserter) Insert(ctx context.Context, events []message.Event) error {
+	batch, err := c.conn.PrepareBatch(ctx, insertSQL)
+	if err != nil {
+		return fmt.Errorf("preparing insert: %w", err)
+	}
+	for i := range events {
+		e := &events[i]
+		err := batch.Append(
+			e.EventID, e.ReceivedAt(), e.Application, e.FmSessionID, e.SessionID, e.CustomerID,
+			e.VisitorID, e.DeviceType, e.DeviceID, e.DeviceUser, e.Interaction, e.ResponseUUID,
+			e.ItemID, e.SetID, e.SetItemIDs, e.Size, e.RequestID, e.ClientIP, e.UserAgent,
+			e.ExtraKeys, e.ExtraValues,
+		)
+		if err != nil {
+			_ = batch.Abort()
+			return fmt.Errorf("appending event %s: %w", e.EventID, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("sending %d rows: %w", len(events), err)
+	}
+	return nil
+}
