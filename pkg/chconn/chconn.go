@@ -4,7 +4,6 @@ package chconn
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -88,9 +87,4 @@ func open(ctx context.Context, c Config, database string) (driver.Conn, error) {
 		return nil, fmt.Errorf("pinging clickhouse %s: %w", c.Addrs, err)
 	}
 	return conn, nil
-}
-
-// OpenDB is the database/sql view that the migration library needs.
-func OpenDB(c Config) *sql.DB {
-	return clickhouse.OpenDB(c.options(c.Database))
 }

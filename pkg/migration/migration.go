@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"github.com/golang-migrate/migrate/v4"
-	chmigrate "github.com/golang-migrate/migrate/v4/database/clickhouse"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 
 	"github.com/pixelpipe/pixelpipe/pkg/chconn"
@@ -25,15 +24,14 @@ func Up(ctx context.Context, cfg chconn.Config) (uint, error) {
 	if err != nil {
 		return 0, fmt.Errorf("reading embedded migrations: %w", err)
 	}
-	db := chconn.OpenDB(cfg)
-	defer db.Close()
-	driver, err := chmigrate.WithInstance(db, &chmigrate.Config{
-		DatabaseName:          cfg.Database,
-		MigrationsTable:       "schema_migrations",
-		MultiStatementEnabled: true,
-	})
+	conn, err := chconn.Open(ctx, cfg)
 	if err != nil {
-		return 0, fmt.Errorf("preparing migration state in %s: %w", cfg.Database, err)
+		return 0, err
+	}
+	defer conn.Close()
+	driver, err := newNativeDriver(conn, "schema_migrations")
+	if err != nil {
+		return 0, err
 	}
 	m, err := migrate.NewWithInstance("iofs", source, "clickhouse", driver)
 	if err != nil {
