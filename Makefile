@@ -31,7 +31,8 @@ run: build
 status:
 	$(STACK) status
 
-## test: all tests against the real stack; a stack that was not up before is
+## test: all tests against the real stack, one package at a time (fault tests
+## stop and kill parts of the shared stack); a stack that was not up before is
 ## stopped again afterwards. The exit code is go test's.
 test: build
 	@if $(STACK) status >/dev/null 2>&1; then was_up=1; else was_up=0; fi; \
@@ -40,7 +41,7 @@ test: build
 		exit 1; \
 	fi; \
 	rc=0; \
-	PIXELPIPE_REQUIRE_STACK=1 $(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./... || rc=$$?; \
+	PIXELPIPE_REQUIRE_STACK=1 $(GO) test -p 1 -count=1 -timeout $(GO_TEST_TIMEOUT) ./... || rc=$$?; \
 	[ $$was_up = 1 ] || $(STACK) down || true; \
 	exit $$rc
 
