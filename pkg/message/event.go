@@ -33,8 +33,24 @@ type Event struct {
 	SetItemIDs   []string `json:"set_item_ids"`
 	Size         string   `json:"size"`
 
-	ClientIP    string   `json:"client_ip"`
-	UserAgent   string   `json:"user_agent"`
+	// ItemPosition is the 1-based position of ItemID in SetItemIDs, 0 when absent.
+	ItemPosition uint16 `json:"item_position"`
+
+	ClientIP  string `json:"client_ip"`
+	UserAgent string `json:"user_agent"`
+
+	// From the user agent; empty when unknown.
+	Browser        string `json:"browser"`
+	BrowserVersion string `json:"browser_version"`
+	OS             string `json:"os"`
+	DeviceClass    string `json:"device_class"`
+	IsBot          bool   `json:"is_bot"`
+
+	// From the GeoIP database when one is configured; empty otherwise.
+	Country string `json:"country"`
+	Region  string `json:"region"`
+	City    string `json:"city"`
+
 	ExtraKeys   []string `json:"extra_keys"`
 	ExtraValues []string `json:"extra_values"`
 }

@@ -31,8 +31,9 @@ func (c *chInserter) Insert(ctx context.Context, events []message.Event) error {
 		err := batch.Append(
 			e.EventID, e.ReceivedAt(), e.Application, e.FmSessionID, e.SessionID, e.CustomerID,
 			e.VisitorID, e.DeviceType, e.DeviceID, e.DeviceUser, e.Interaction, e.ResponseUUID,
-			e.ItemID, e.SetID, e.SetItemIDs, e.Size, e.RequestID, e.ClientIP, e.UserAgent,
-			e.ExtraKeys, e.ExtraValues,
+			e.ItemID, e.SetID, e.SetItemIDs, e.ItemPosition, e.Size, e.RequestID, e.ClientIP,
+			e.UserAgent, e.Browser, e.BrowserVersion, e.OS, e.DeviceClass, boolToUInt8(e.IsBot),
+			e.Country, e.Region, e.City, e.ExtraKeys, e.ExtraValues,
 		)
 		if err != nil {
 			_ = batch.Abort()
@@ -43,4 +44,11 @@ func (c *chInserter) Insert(ctx context.Context, events []message.Event) error {
 		return fmt.Errorf("sending %d rows: %w", len(events), err)
 	}
 	return nil
+}
+
+func boolToUInt8(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -1,0 +1,10 @@
+ALTER TABLE interactions
+    DROP COLUMN browser,
+    DROP COLUMN browser_version,
+    DROP COLUMN os,
+    DROP COLUMN device_class,
+    DROP COLUMN is_bot,
+    DROP COLUMN country,
+    DROP COLUMN region,
+    DROP COLUMN city,
+    DROP COLUMN item_position
