@@ -10,7 +10,7 @@ GO ?= go
 STACK := scripts/stack.sh
 GO_TEST_TIMEOUT ?= 20m
 
-.PHONY: build up down run status test bench clean
+.PHONY: build up down run status test bench bench-sink chdb clean
 
 ## build: compile every service into bin/
 build:
@@ -34,7 +34,7 @@ status:
 ## test: all tests against the real stack, one package at a time (fault tests
 ## stop and kill parts of the shared stack); a stack that was not up before is
 ## stopped again afterwards. The exit code is go test's.
-test: build
+test: build chdb
 	@if $(STACK) status >/dev/null 2>&1; then was_up=1; else was_up=0; fi; \
 	if ! $(STACK) up; then \
 		[ $$was_up = 1 ] || $(STACK) down; \
@@ -44,6 +44,11 @@ test: build
 	PIXELPIPE_REQUIRE_STACK=1 $(GO) test -p 1 -count=1 -timeout $(GO_TEST_TIMEOUT) ./... || rc=$$?; \
 	[ $$was_up = 1 ] || $(STACK) down || true; \
 	exit $$rc
+
+## chdb: the embedded current ClickHouse (PyPI) the schema and documented
+## queries are also checked on (test/analytics)
+chdb:
+	@python3 -c 'import chdb' 2>/dev/null || python3 -m pip install --quiet chdb
 
 ## bench: Go benchmarks
 bench:
