@@ -54,8 +54,10 @@ type (
 	measure func(e *message.Event) (member string, counted bool)
 )
 
-func day(e *message.Event) string         { return e.ReceivedAt().Format("2006-01-02") }
-func hour(e *message.Event) string        { return e.ReceivedAt().Truncate(time.Hour).Format("2006-01-02 15:04:05") }
+func day(e *message.Event) string { return e.ReceivedAt().Format("2006-01-02") }
+func hour(e *message.Event) string {
+	return e.ReceivedAt().Truncate(time.Hour).Format("2006-01-02 15:04:05")
+}
 func setID(e *message.Event) string       { return e.SetID }
 func itemID(e *message.Event) string      { return e.ItemID }
 func position(e *message.Event) string    { return strconv.Itoa(int(e.ItemPosition)) }
