@@ -24,8 +24,13 @@ KAFKA_PROPS="$KAFKA_CONF_DIR/server.properties"
 KAFKA_DATA="$DATA_DIR/kafka"
 BOOTSTRAP=127.0.0.1:9092
 KAFKA_PORT=9092
-TOPICS=(pixel.raw pixel.events pixel.dlq)
+TOPICS=(pixel.raw pixel.events pixel.dlq pixel.dedup)
 TOPIC_PARTITIONS=6
+# pixel.dedup is the enricher's dedup changelog (docs/adr/0003): compacted,
+# and deleted past the 24 h dedup window plus an hour, in hourly segments.
+declare -A TOPIC_CONFIG=(
+  [pixel.dedup]="--config cleanup.policy=compact,delete --config retention.ms=90000000 --config segment.ms=3600000"
+)
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-120}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx1G}
 KAFKA_JVM_OPTS=(-XX:+UseG1GC -XX:MaxGCPauseMillis=20
@@ -103,8 +108,9 @@ ensure_topics() {
   for topic in "${TOPICS[@]}"; do
     grep -qxF "$topic" <<<"$existing" && continue
     log "creating topic $topic ($TOPIC_PARTITIONS partitions, replication 1)"
+    # shellcheck disable=SC2086 # TOPIC_CONFIG holds a list of flags
     topic_command --create --if-not-exists --topic "$topic" \
-      --partitions "$TOPIC_PARTITIONS" --replication-factor 1 >/dev/null
+      --partitions "$TOPIC_PARTITIONS" --replication-factor 1 ${TOPIC_CONFIG[$topic]:-} >/dev/null
   done
 }
 

@@ -6,11 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap"
 
 	"github.com/pixelpipe/pixelpipe/pkg/message"
 	"github.com/pixelpipe/pixelpipe/pkg/pixel"
@@ -25,7 +23,7 @@ func rawHit(query string, at int64) []byte {
 func TestBuildEventFromSpecExample(t *testing.T) {
 	raw, err := message.DecodeRaw(rawHit(specItemClick+"&order_id=42", 1_000_000))
 	require.NoError(t, err)
-	e, err := buildEvent(&raw, new(pixel.Validator), new(pixel.Scanner), IPTruncate)
+	e, err := buildEvent(&raw, new(pixel.Validator), new(pixel.Scanner))
 	require.NoError(t, err)
 	assert.Equal(t, "a1s2d3", e.Application)
 	assert.Equal(t, "item_click", e.Interaction)
@@ -39,7 +37,8 @@ func TestBuildEventFromSpecExample(t *testing.T) {
 	assert.Equal(t, "1aie39-932f-2930-blf1-12031029323ja", e.ResponseUUID)
 	assert.Equal(t, []string{"order_id"}, e.ExtraKeys)
 	assert.Equal(t, []string{"42"}, e.ExtraValues)
-	assert.Equal(t, "203.0.113.0", e.ClientIP, "the raw IP never leaves the enricher by default")
+	assert.Empty(t, e.ClientIP, "the address is the enricher's to anonymise")
+	assert.Zero(t, e.ItemPosition, "101409 is not among the look's items")
 	assert.Equal(t, int64(1_000_000), e.ReceivedAtUs)
 }
 
@@ -50,13 +49,6 @@ func TestDedupKeySeparatesFields(t *testing.T) {
 	c := a
 	c.RequestID, c.ReceivedAtUs, c.ClientIP = "other", 99, "x"
 	assert.Equal(t, dedupKey(&a), dedupKey(&c), "only the dedup fields decide")
-}
-
-func TestAnonymizeIP(t *testing.T) {
-	assert.Equal(t, "198.51.100.0", anonymizeIP("198.51.100.23", IPTruncate))
-	assert.Equal(t, "2001:db8:abcd::", anonymizeIP("2001:db8:abcd:12:1:2:3:4", IPTruncate))
-	assert.Equal(t, "198.51.100.23", anonymizeIP("198.51.100.23", IPRaw))
-	assert.Equal(t, "", anonymizeIP("not-an-ip", IPTruncate))
 }
 
 func TestDeduperWindowAndCapacity(t *testing.T) {
@@ -89,13 +81,9 @@ func (w *recordingWriter) WriteMessages(_ context.Context, msgs ...kafka.Message
 	return nil
 }
 
-func newTestHandler(w Writer) *handler {
-	return newHandler(w, Topics{Events: "ev", DLQ: "dlq"}, NewDeduper(time.Hour, 100), IPTruncate, zap.NewNop(), newMetrics(prometheus.NewRegistry()))
-}
-
 func TestHandlerDropsRepeatsAndRoutesBadRecords(t *testing.T) {
 	w := &recordingWriter{}
-	h := newTestHandler(w)
+	h := newTestHandler(t, w, newMemChangelog())
 	batch := []kafka.Message{
 		{Topic: "pixel.raw", Partition: 1, Offset: 10, Value: rawHit(specItemClick, 1)},
 		{Topic: "pixel.raw", Partition: 1, Offset: 11, Value: rawHit(specItemClick, 2)},
@@ -132,7 +120,7 @@ func TestHandlerDropsRepeatsAndRoutesBadRecords(t *testing.T) {
 
 func TestHandlerRetryIsNotMistakenForADuplicate(t *testing.T) {
 	w := &recordingWriter{failures: 1}
-	h := newTestHandler(w)
+	h := newTestHandler(t, w, newMemChangelog())
 	batch := []kafka.Message{{Topic: "pixel.raw", Value: rawHit(specItemClick, 1)}}
 	require.Error(t, h.Handle(context.Background(), batch))
 	require.NoError(t, h.Handle(context.Background(), batch))

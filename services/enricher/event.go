@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"net/netip"
+	"math"
+	"slices"
 	"strings"
 
 	"github.com/pixelpipe/pixelpipe/pkg/message"
@@ -31,10 +32,11 @@ func dedupKey(e *message.Event) DedupKey {
 	return k
 }
 
-// buildEvent turns a raw hit into a typed event (EventID is left to the
-// caller, which hashes the dedup key once). Its errors are the reasons a
+// buildEvent turns a raw hit into a typed event of the client's parameters
+// (EventID and the enrichment are left to the caller; ClientIP stays empty
+// here, so nothing raw leaves by accident). Its errors are the reasons a
 // record goes to the DLQ.
-func buildEvent(raw *message.Raw, v *pixel.Validator, s *pixel.Scanner, ipMode string) (message.Event, error) {
+func buildEvent(raw *message.Raw, v *pixel.Validator, s *pixel.Scanner) (message.Event, error) {
 	query := []byte(raw.Query)
 	if _, err := v.Validate(query); err != nil {
 		return message.Event{}, err
@@ -42,7 +44,6 @@ func buildEvent(raw *message.Raw, v *pixel.Validator, s *pixel.Scanner, ipMode s
 	e := message.Event{
 		RequestID:    raw.RequestID,
 		ReceivedAtUs: raw.ReceivedAtUs,
-		ClientIP:     anonymizeIP(raw.ClientIP, ipMode),
 		UserAgent:    raw.UserAgent,
 		SetItemIDs:   []string{},
 		ExtraKeys:    []string{},
@@ -70,7 +71,18 @@ func buildEvent(raw *message.Raw, v *pixel.Validator, s *pixel.Scanner, ipMode s
 			e.ExtraValues = append(e.ExtraValues, string(s.Value()))
 		}
 	}
+	e.ItemPosition = itemPosition(e.ItemID, e.SetItemIDs)
 	return e, nil
+}
+
+// itemPosition is the 1-based place of item in the look, 0 when it is not
+// there (or the look is longer than the column can count).
+func itemPosition(item string, look []string) uint16 {
+	i := slices.Index(look, item)
+	if item == "" || i < 0 || i >= math.MaxUint16 {
+		return 0
+	}
+	return uint16(i + 1)
 }
 
 // splitItemIDs parses the spec's comma-separated set_item_ids.
@@ -82,29 +94,4 @@ func splitItemIDs(v []byte) []string {
 		}
 	}
 	return ids
-}
-
-// IP modes: what of the client address reaches pixel.events.
-const (
-	IPTruncate = "truncate" // IPv4 /24, IPv6 /48: enough for geography, not a person
-	IPRaw      = "raw"
-)
-
-func anonymizeIP(ip, mode string) string {
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ""
-	}
-	if mode == IPRaw {
-		return addr.String()
-	}
-	bits := 48
-	if addr.Is4() {
-		bits = 24
-	}
-	prefix, err := addr.Prefix(bits)
-	if err != nil {
-		return ""
-	}
-	return prefix.Addr().String()
 }

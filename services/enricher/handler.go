@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -29,8 +30,8 @@ type Topics struct {
 type handler struct {
 	writer  Writer
 	topics  Topics
-	dedup   *Deduper
-	ipMode  string
+	state   *dedupState
+	enrich  *enricher
 	log     *zap.Logger
 	metrics *metrics
 	now     func() time.Time
@@ -38,27 +39,37 @@ type handler struct {
 	validator pixel.Validator
 	scanner   pixel.Scanner
 	out       []kafka.Message
-	pending   map[DedupKey]int64
+	inBatch   map[DedupKey]struct{}
+	rejected  map[string]int       // dead letters of the batch, by reason
+	pending   map[int][]dedupEntry // per input partition, in batch order
+	parts     []int
 }
 
-func newHandler(w Writer, t Topics, d *Deduper, ipMode string, log *zap.Logger, m *metrics) *handler {
+func newHandler(w Writer, t Topics, s *dedupState, en *enricher, log *zap.Logger, m *metrics) *handler {
 	return &handler{
-		writer: w, topics: t, dedup: d, ipMode: ipMode, log: log, metrics: m, now: time.Now,
-		pending: map[DedupKey]int64{},
+		writer: w, topics: t, state: s, enrich: en, log: log, metrics: m, now: time.Now,
+		inBatch: map[DedupKey]struct{}{}, rejected: map[string]int{}, pending: map[int][]dedupEntry{},
 	}
 }
 
-// Handle writes the batch's output and only then remembers its dedup keys, so
-// a failed write retried later is not mistaken for a duplicate of itself.
+// Handle brings the dedup state of the batch's partitions up to date, writes
+// the batch's output, and only once that is acknowledged makes its dedup keys
+// durable: a failed write retried later is not mistaken for a duplicate of
+// itself, and a key is never durable without its event.
 func (h *handler) Handle(ctx context.Context, batch []kafka.Message) error {
-	h.out = h.out[:0]
-	clear(h.pending)
-	var duplicates int
+	h.reset(batch)
+	if err := h.state.Sync(ctx, h.parts); err != nil {
+		return err
+	}
+	var duplicates, bots int
 	for i := range batch {
-		msg, dup := h.process(&batch[i])
+		msg, dup, bot := h.process(&batch[i])
 		if dup {
 			duplicates++
 			continue
+		}
+		if bot {
+			bots++
 		}
 		h.out = append(h.out, msg)
 	}
@@ -67,44 +78,73 @@ func (h *handler) Handle(ctx context.Context, batch []kafka.Message) error {
 			return fmt.Errorf("writing %d records: %w", len(h.out), err)
 		}
 	}
-	for key, at := range h.pending {
-		h.dedup.Record(key, at)
+	for _, p := range h.parts {
+		if err := h.state.Remember(ctx, p, h.pending[p]); err != nil {
+			return err
+		}
 	}
+	h.count(duplicates, bots)
+	return nil
+}
+
+func (h *handler) reset(batch []kafka.Message) {
+	h.out = h.out[:0]
+	h.parts = h.parts[:0]
+	clear(h.inBatch)
+	clear(h.rejected)
+	for p, entries := range h.pending {
+		h.pending[p] = entries[:0]
+	}
+	for i := range batch {
+		if !slices.Contains(h.parts, batch[i].Partition) {
+			h.parts = append(h.parts, batch[i].Partition)
+		}
+	}
+}
+
+// count updates the metrics once the batch is done, so a retried batch
+// counts once.
+func (h *handler) count(duplicates, bots int) {
 	for i := range h.out {
 		if h.out[i].Topic == h.topics.Events {
 			h.metrics.events.Inc()
 		}
 	}
+	for reason, n := range h.rejected {
+		h.metrics.deadLetters.WithLabelValues(reason).Add(float64(n))
+	}
 	h.metrics.duplicates.Add(float64(duplicates))
-	h.metrics.dedupKeys.Set(float64(h.dedup.Len()))
-	return nil
+	h.metrics.bots.Add(float64(bots))
 }
 
-// process returns the record to write for m, or dup=true for a repeat.
-func (h *handler) process(m *kafka.Message) (out kafka.Message, dup bool) {
+// process returns the record to write for m, or dup=true for a repeat; bot
+// tells an event of a bot or crawler.
+func (h *handler) process(m *kafka.Message) (out kafka.Message, dup, bot bool) {
 	raw, err := message.DecodeRaw(m.Value)
 	if err != nil {
 		reason := reasonUndecodable
 		if errors.Is(err, message.ErrUnsupportedVersion) {
 			reason = reasonVersion
 		}
-		return h.deadLetter(m, reason, err), false
+		return h.deadLetter(m, reason, err), false, false
 	}
-	event, err := buildEvent(&raw, &h.validator, &h.scanner, h.ipMode)
+	event, err := buildEvent(&raw, &h.validator, &h.scanner)
 	if err != nil {
-		return h.deadLetter(m, reasonInvalid, err), false
+		return h.deadLetter(m, reasonInvalid, err), false, false
 	}
 	key := dedupKey(&event)
-	if _, inBatch := h.pending[key]; inBatch || h.dedup.Seen(key, event.ReceivedAtUs) {
-		return kafka.Message{}, true
+	if _, seen := h.inBatch[key]; seen || h.state.Seen(m.Partition, key, event.ReceivedAtUs) {
+		return kafka.Message{}, true, false
 	}
-	h.pending[key] = event.ReceivedAtUs
+	h.enrich.Enrich(&event, &raw)
 	event.EventID = key.String()
 	value, err := message.EncodeEvent(&event)
 	if err != nil {
-		return h.deadLetter(m, reasonUndecodable, err), false
+		return h.deadLetter(m, reasonUnencodable, err), false, false
 	}
-	return kafka.Message{Topic: h.topics.Events, Key: []byte(event.FmSessionID), Value: value}, false
+	h.inBatch[key] = struct{}{}
+	h.pending[m.Partition] = append(h.pending[m.Partition], dedupEntry{key: key, at: event.ReceivedAtUs})
+	return kafka.Message{Topic: h.topics.Events, Key: []byte(event.FmSessionID), Value: value}, false, event.IsBot
 }
 
 // Dead-letter reasons, kept few so they can label a metric; the message
@@ -113,10 +153,14 @@ const (
 	reasonUndecodable = "undecodable"
 	reasonVersion     = "unsupported_version"
 	reasonInvalid     = "invalid_query"
+	reasonUnencodable = "unencodable"
 )
 
+// deadLetterReasons are registered at start, so each counter exists at 0.
+var deadLetterReasons = []string{reasonUndecodable, reasonVersion, reasonInvalid, reasonUnencodable}
+
 func (h *handler) deadLetter(m *kafka.Message, reason string, cause error) kafka.Message {
-	h.metrics.deadLetters.WithLabelValues(reason).Inc()
+	h.rejected[reason]++
 	h.log.Debug("dead letter", zap.String("reason", reason), zap.Error(cause),
 		zap.Int("partition", m.Partition), zap.Int64("offset", m.Offset))
 	dl := message.DeadLetter{

@@ -54,7 +54,19 @@ func run(args []string) error {
 	writer := kafkax.NewWriter(cfg.Kafka, kafkax.WriterConfig{
 		Linger: cfg.Linger, BatchSize: cfg.BatchRecords, WriteTimeout: 10 * time.Second,
 	})
-	h := newHandler(writer, cfg.Topics, NewDeduper(cfg.DedupWindow, cfg.DedupCapacity), cfg.IPMode, log, newMetrics(reg))
+	geo, err := openGeo(cfg.GeoIPDB)
+	if err != nil {
+		return err
+	}
+	ua, err := newUAClassifier(cfg.UACacheSize)
+	if err != nil {
+		return fmt.Errorf("creating the user-agent cache: %w", err)
+	}
+	m := newMetrics(reg)
+	changelog := newKafkaChangelog(newKafkaClient(cfg.Kafka), cfg.DedupTopic, m.changelogSkips.Inc)
+	state := newDedupState(changelog, cfg.DedupWindow, cfg.DedupCapacity, m)
+	en := &enricher{ip: newIPAnonymizer(cfg.IPMode, cfg.IPHashSecret), geo: geo, ua: ua}
+	h := newHandler(writer, cfg.Topics, state, en, log, m)
 	loop := consume.NewLoop(consume.Config{
 		MaxRecords: cfg.BatchRecords, MaxBytes: 8 << 20, MaxWait: cfg.BatchWait,
 		MinBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second, CommitRetries: 3,
@@ -84,7 +96,9 @@ func run(args []string) error {
 			failed <- err
 		}
 	}()
-	log.Info("enricher started", zap.String("input", cfg.InputTopic), zap.String("group", cfg.Group), zap.String("admin", adminSrv.Addr()))
+	log.Info("enricher started", zap.String("input", cfg.InputTopic), zap.String("group", cfg.Group),
+		zap.String("dedup_topic", cfg.DedupTopic), zap.String("ip_mode", cfg.IPMode), zap.Bool("geoip", cfg.GeoIPDB != ""),
+		zap.String("admin", adminSrv.Addr()))
 
 	runErr := lifecycle.Wait(log, failed)
 	stopping.Store(true)
@@ -92,6 +106,7 @@ func run(args []string) error {
 	lifecycle.Stop(log, "consumer loop", func() error { <-loopDone; return nil })
 	lifecycle.Stop(log, "kafka reader", reader.Close)
 	lifecycle.Stop(log, "kafka writer", writer.Close)
+	lifecycle.Stop(log, "geoip database", geo.Close)
 	stopCtx, stopCancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer stopCancel()
 	lifecycle.Stop(log, "admin server", func() error { return adminSrv.Shutdown(stopCtx) })
