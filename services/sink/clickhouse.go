@@ -36,8 +36,10 @@ func (c *chInserter) Insert(ctx context.Context, events []message.Event) error {
 			e.Country, e.Region, e.City, e.ExtraKeys, e.ExtraValues,
 		)
 		if err != nil {
+			// A failed Append leaves the batch unusable: the caller drops the
+			// row and prepares a new batch.
 			_ = batch.Abort()
-			return fmt.Errorf("appending event %s: %w", e.EventID, err)
+			return &rowError{index: i, err: fmt.Errorf("appending event %s: %w", e.EventID, err)}
 		}
 	}
 	if err := batch.Send(); err != nil {
