@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/peterbourgon/ff/v3"
@@ -24,7 +25,25 @@ type Config struct {
 	WriteTimeout    time.Duration
 	IdleTimeout     time.Duration
 	ShutdownTimeout time.Duration
+	StopDelay       time.Duration
+	MaxHeaderBytes  int
+	MaxBodyBytes    int
+	Applications    string
+	SpoolDir        string
+	SpoolMaxBytes   int64
+	SpoolReadyBytes int64
 	LogLevel        string
+}
+
+// ApplicationList splits Applications into ids; empty accepts any.
+func (c Config) ApplicationList() []string {
+	var out []string
+	for _, a := range strings.Split(c.Applications, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func parseConfig(args []string) (Config, error) {
@@ -37,11 +56,18 @@ func parseConfig(args []string) (Config, error) {
 	fs.StringVar(&c.Topic, "topic", kafkax.TopicRaw, "topic the hits are written to")
 	fs.DurationVar(&c.Linger, "linger", 2*time.Millisecond, "how long a produce batch waits for more hits")
 	fs.IntVar(&c.BatchSize, "batch-size", 1000, "most hits in one produce batch")
-	fs.DurationVar(&c.ProduceTimeout, "produce-timeout", 5*time.Second, "longest wait for Kafka's ack before answering 500")
+	fs.DurationVar(&c.ProduceTimeout, "produce-timeout", 2*time.Second, "longest wait for Kafka's ack of a batch before it goes to the spool")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 5*time.Second, "longest time to read a request")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", 10*time.Second, "longest time to handle and answer a request")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 60*time.Second, "how long an idle keep-alive connection stays open")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "longest graceful stop")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "longest graceful stop once the listener closes")
+	fs.DurationVar(&c.StopDelay, "stop-delay", 3*time.Second, "on SIGTERM, how long /readyz fails before the listener closes")
+	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", 16<<10, "largest request line plus headers (larger: 431)")
+	fs.IntVar(&c.MaxBodyBytes, "max-body-bytes", 8<<10, "largest POST body (larger: 413)")
+	fs.StringVar(&c.Applications, "applications", "", "comma-separated known application ids; others get 400 (empty: any)")
+	fs.StringVar(&c.SpoolDir, "spool-dir", defaultSpoolDir, "directory of the on-disk spool used while Kafka is unreachable")
+	fs.Int64Var(&c.SpoolMaxBytes, "spool-max-bytes", 1<<30, "spool size bound; past it hits are answered 500")
+	fs.Int64Var(&c.SpoolReadyBytes, "spool-ready-bytes", 64<<20, "/readyz fails while the spool is larger than this")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("EDGE")); err != nil {
 		return c, fmt.Errorf("parsing edge settings: %w", err)
@@ -70,6 +96,24 @@ func (c Config) Validate() error {
 	}
 	if c.BatchSize < 1 {
 		errs = append(errs, errors.New("batch-size: must be at least 1"))
+	}
+	if c.StopDelay < 0 {
+		errs = append(errs, errors.New("stop-delay: must not be negative"))
+	}
+	if c.MaxHeaderBytes < 1024 {
+		errs = append(errs, errors.New("max-header-bytes: must be at least 1024"))
+	}
+	if c.MaxBodyBytes < 1 {
+		errs = append(errs, errors.New("max-body-bytes: must be at least 1"))
+	}
+	if c.SpoolDir == "" {
+		errs = append(errs, errors.New("spool-dir: must not be empty"))
+	}
+	if c.SpoolMaxBytes < 1<<20 {
+		errs = append(errs, errors.New("spool-max-bytes: must be at least 1 MiB"))
+	}
+	if c.SpoolReadyBytes < 1 || c.SpoolReadyBytes > c.SpoolMaxBytes {
+		errs = append(errs, errors.New("spool-ready-bytes: must be positive and at most spool-max-bytes"))
 	}
 	for name, d := range map[string]time.Duration{
 		"produce-timeout": c.ProduceTimeout, "read-timeout": c.ReadTimeout, "write-timeout": c.WriteTimeout,
