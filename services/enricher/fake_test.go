@@ -7,8 +7,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
+
+	"github.com/pixelpipe/pixelpipe/pkg/message"
 )
 
 // memChangelog is an in-memory Changelog for unit tests of the state logic;
@@ -64,3 +67,5 @@ func newTestHandler(t testing.TB, w Writer, log Changelog) *handler {
 	t.Helper()
 	return newHandler(w, Topics{Events: "ev", DLQ: "dlq"}, newTestState(log), newTestEnricher(t, IPTruncate), zap.NewNop(), testMetrics())
 }
+
+func decodeEventMessage(m kafka.Message) (message.Event, error) { return message.DecodeEvent(m.Value) }
