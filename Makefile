@@ -10,7 +10,7 @@ GO ?= go
 STACK := scripts/stack.sh
 GO_TEST_TIMEOUT ?= 20m
 
-.PHONY: build up down run status test bench bench-sink chdb clean
+.PHONY: build up down run status test bench bench-sink chdb clean helm
 
 ## build: compile every service into bin/
 build:
@@ -31,10 +31,17 @@ run: build
 status:
 	$(STACK) status
 
+## helm: build helm from the Go module proxy into .cache/bin (for the chart tests)
+HELM_VERSION := v4.3.2
+HELM := .cache/bin/helm
+helm: $(HELM)
+$(HELM):
+	GOBIN=$(CURDIR)/.cache/bin $(GO) install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+
 ## test: all tests against the real stack, one package at a time (fault tests
 ## stop and kill parts of the shared stack); a stack that was not up before is
 ## stopped again afterwards. The exit code is go test's.
-test: build chdb
+test: build chdb helm
 	@if $(STACK) status >/dev/null 2>&1; then was_up=1; else was_up=0; fi; \
 	if ! $(STACK) up; then \
 		[ $$was_up = 1 ] || $(STACK) down; \
