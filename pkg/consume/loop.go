@@ -120,6 +120,7 @@ func (l *Loop) stop(ctx context.Context, err error) error {
 }
 
 func (l *Loop) fetch(ctx context.Context, out chan<- kafka.Message, errs chan<- error) {
+	lag := l.metrics.newLagGauges()
 	for {
 		m, err := l.fetcher.FetchMessage(ctx)
 		if err != nil {
@@ -128,6 +129,7 @@ func (l *Loop) fetch(ctx context.Context, out chan<- kafka.Message, errs chan<- 
 			}
 			return
 		}
+		lag.observe(m.Topic, m.Partition, m.Offset, m.HighWaterMark)
 		select {
 		case out <- m:
 		case <-ctx.Done():

@@ -115,6 +115,39 @@ func TestLoopRetriesTheSameBatchBeforeCommitting(t *testing.T) {
 	assert.Equal(t, []int64{0, 1, 2}, src.committedOffsets())
 }
 
+func TestLoopReportsLagPerPartition(t *testing.T) {
+	src := newFakeSource(0)
+	src.records = []kafka.Message{
+		{Topic: "pixel.raw", Partition: 2, Offset: 5, HighWaterMark: 9},
+		{Topic: "pixel.raw", Partition: 4, Offset: 0, HighWaterMark: 1},
+	}
+	reg := prometheus.NewRegistry()
+	loop := NewLoop(testConfig(), src, src, &flakyHandler{}, zap.NewNop(), NewMetrics(reg))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- loop.Run(ctx) }()
+	waitCommits(t, src, 1)
+	cancel()
+	require.NoError(t, <-done)
+
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	lag := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "pixelpipe_consumer_lag" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "partition" {
+					lag[l.GetValue()] = m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	assert.Equal(t, map[string]float64{"2": 3, "4": 0}, lag)
+}
+
 func TestLoopFlushesAPartialBatchWhenItAges(t *testing.T) {
 	src := newFakeSource(2)
 	h := &flakyHandler{}

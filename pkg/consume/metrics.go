@@ -1,6 +1,7 @@
 package consume
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +15,7 @@ type Metrics struct {
 	flushDuration prometheus.Histogram
 	handleErrors  prometheus.Counter
 	commitErrors  prometheus.Counter
+	lag           *prometheus.GaugeVec
 }
 
 // NewMetrics registers the loop's metrics on reg.
@@ -39,8 +41,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		commitErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pixelpipe_consumer_commit_errors_total", Help: "Failed offset commits.",
 		}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pixelpipe_consumer_lag",
+			Help: "Records behind the partition's high-water mark, as of the last record fetched from it.",
+		}, []string{"topic", "partition"}),
 	}
-	reg.MustRegister(m.batches, m.records, m.batchSize, m.flushDuration, m.handleErrors, m.commitErrors)
+	reg.MustRegister(m.batches, m.records, m.batchSize, m.flushDuration, m.handleErrors, m.commitErrors, m.lag)
 	return m
 }
 
@@ -49,4 +55,30 @@ func (m *Metrics) observeBatch(n int, took time.Duration) {
 	m.records.Add(float64(n))
 	m.batchSize.Observe(float64(n))
 	m.flushDuration.Observe(took.Seconds())
+}
+
+// lagGauges caches the gauge of each partition the fetcher sees, so the
+// per-record update does not format label values.
+type lagGauges struct {
+	vec    *prometheus.GaugeVec
+	gauges map[partitionKey]prometheus.Gauge
+}
+
+type partitionKey struct {
+	topic     string
+	partition int
+}
+
+func (m *Metrics) newLagGauges() *lagGauges {
+	return &lagGauges{vec: m.lag, gauges: map[partitionKey]prometheus.Gauge{}}
+}
+
+func (l *lagGauges) observe(topic string, partition int, offset, highWaterMark int64) {
+	key := partitionKey{topic, partition}
+	g, ok := l.gauges[key]
+	if !ok {
+		g = l.vec.WithLabelValues(topic, strconv.Itoa(partition))
+		l.gauges[key] = g
+	}
+	g.Set(float64(max(0, highWaterMark-offset-1)))
 }
