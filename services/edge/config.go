@@ -54,7 +54,7 @@ func parseConfig(args []string) (Config, error) {
 	fs.StringVar(&c.Kafka.Brokers, "kafka-brokers", "127.0.0.1:9092", "comma-separated Kafka bootstrap brokers")
 	fs.StringVar(&c.Kafka.ClientID, "kafka-client-id", "pixelpipe-edge", "Kafka client id")
 	fs.StringVar(&c.Topic, "topic", kafkax.TopicRaw, "topic the hits are written to")
-	fs.DurationVar(&c.Linger, "linger", 2*time.Millisecond, "how long a produce batch waits for more hits")
+	fs.DurationVar(&c.Linger, "linger", 0, "extra wait for more hits before a batch is sent (a batch already gathers while the previous one is in flight)")
 	fs.IntVar(&c.BatchSize, "batch-size", 1000, "most hits in one produce batch")
 	fs.DurationVar(&c.ProduceTimeout, "produce-timeout", 2*time.Second, "longest wait for Kafka's ack of a batch before it goes to the spool")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 5*time.Second, "longest time to read a request")

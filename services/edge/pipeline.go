@@ -111,9 +111,25 @@ func (p *pipeline) Run() {
 	}
 }
 
-// fill adds hits until the batch is full or the linger period has passed;
-// ok is false when the input was closed.
+// fill adds what is already queued (hits that arrived while the previous
+// batch was being written), then waits up to the linger period for more
+// unless the batch is full; ok is false when the input was closed.
 func (p *pipeline) fill(batch []*hit, linger *time.Timer) ([]*hit, bool) {
+	for len(batch) < p.maxBatch {
+		select {
+		case h, ok := <-p.in:
+			if !ok {
+				return batch, false
+			}
+			batch = append(batch, h)
+			continue
+		default:
+		}
+		break
+	}
+	if len(batch) == p.maxBatch || p.linger == 0 {
+		return batch, true
+	}
 	linger.Reset(p.linger)
 	defer linger.Stop()
 	for len(batch) < p.maxBatch {
