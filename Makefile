@@ -57,9 +57,15 @@ test: build chdb helm
 chdb:
 	@python3 -c 'import chdb' 2>/dev/null || python3 -m pip install --quiet chdb
 
-## bench: Go benchmarks
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+## bench: Go benchmarks, then the sink against clickhouse-client
+bench: bench-sink
+	$(GO) test -run '^$$' -bench . -skip BenchmarkSinkBacklog -benchmem ./...
+
+## bench-sink: sink rows/s from a 200k-event Kafka backlog into ClickHouse
+## against clickhouse-client inserting the same rows ("ratio", goal >= 0.7);
+## own topic and databases, on the running stack (started if needed)
+bench-sink: up
+	$(GO) test -run '^$$' -bench BenchmarkSinkBacklog -benchtime 1x -benchmem ./services/sink/
 
 ## clean: stop the stack, remove binaries, runtime state and caches
 clean: down
