@@ -5,7 +5,9 @@ package consume
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -119,16 +121,31 @@ func (l *Loop) stop(ctx context.Context, err error) error {
 	return err
 }
 
+// fetch feeds records to the loop. A failed fetch (brokers unreachable, a
+// rebalance) is retried with backoff: the reader reconnects by itself, and a
+// consumer that exits on a broker outage would turn an outage into an
+// incident. Only a closed reader ends it.
 func (l *Loop) fetch(ctx context.Context, out chan<- kafka.Message, errs chan<- error) {
 	lag := l.metrics.newLagGauges()
+	backoff := l.cfg.MinBackoff
 	for {
 		m, err := l.fetcher.FetchMessage(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				errs <- err
-			}
+		switch {
+		case ctx.Err() != nil:
 			return
+		case errors.Is(err, io.EOF):
+			errs <- err
+			return
+		case err != nil:
+			l.metrics.fetchErrors.Inc()
+			l.log.Warn("fetching records failed; retrying", zap.Error(err), zap.Duration("backoff", backoff))
+			if wait(ctx, backoff) != nil {
+				return
+			}
+			backoff = min(2*backoff, l.cfg.MaxBackoff)
+			continue
 		}
+		backoff = l.cfg.MinBackoff
 		lag.observe(m.Topic, m.Partition, m.Offset, m.HighWaterMark)
 		select {
 		case out <- m:

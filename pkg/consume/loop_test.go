@@ -3,6 +3,7 @@ package consume
 import (
 	"context"
 	"errors"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -14,9 +15,11 @@ import (
 	"go.uber.org/zap"
 )
 
-// fakeSource hands out n records, then blocks like an idle partition.
+// fakeSource hands out n records, then blocks like an idle partition. The
+// first failures fetches fail, as while the brokers are down.
 type fakeSource struct {
 	mu        sync.Mutex
+	failures  int
 	records   []kafka.Message
 	committed []int64
 	commits   chan struct{}
@@ -32,6 +35,11 @@ func newFakeSource(n int) *fakeSource {
 
 func (s *fakeSource) FetchMessage(ctx context.Context) (kafka.Message, error) {
 	s.mu.Lock()
+	if s.failures > 0 {
+		s.failures--
+		s.mu.Unlock()
+		return kafka.Message{}, errors.New("dial tcp 127.0.0.1:9092: connection refused")
+	}
 	if len(s.records) > 0 {
 		m := s.records[0]
 		s.records = s.records[1:]
@@ -171,4 +179,30 @@ func TestLoopNeverCommitsWhatWasNotHandled(t *testing.T) {
 	require.NoError(t, loop.Run(ctx))
 	assert.Empty(t, src.committedOffsets())
 	assert.Greater(t, len(h.handled), 1, "the batch was retried while downstream failed")
+}
+
+func TestLoopOutlivesUnreachableBrokers(t *testing.T) {
+	src := newFakeSource(2)
+	src.failures = 5
+	loop := NewLoop(testConfig(), src, src, &flakyHandler{}, zap.NewNop(), NewMetrics(prometheus.NewRegistry()))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- loop.Run(ctx) }()
+	waitCommits(t, src, 1)
+	cancel()
+	require.NoError(t, <-done)
+	assert.Equal(t, []int64{0, 1}, src.committedOffsets())
+}
+
+type closedReader struct{}
+
+func (closedReader) FetchMessage(context.Context) (kafka.Message, error) {
+	return kafka.Message{}, io.EOF
+}
+
+func TestLoopEndsWhenTheReaderIsClosed(t *testing.T) {
+	src := newFakeSource(0)
+	loop := NewLoop(testConfig(), closedReader{}, src, &flakyHandler{}, zap.NewNop(), NewMetrics(prometheus.NewRegistry()))
+	err := loop.Run(context.Background())
+	assert.ErrorIs(t, err, io.EOF)
 }

@@ -15,6 +15,7 @@ type Metrics struct {
 	flushDuration prometheus.Histogram
 	handleErrors  prometheus.Counter
 	commitErrors  prometheus.Counter
+	fetchErrors   prometheus.Counter
 	lag           *prometheus.GaugeVec
 }
 
@@ -41,12 +42,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		commitErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pixelpipe_consumer_commit_errors_total", Help: "Failed offset commits.",
 		}),
+		fetchErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pixelpipe_consumer_fetch_errors_total", Help: "Failed fetches (retried), e.g. while the brokers are unreachable.",
+		}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pixelpipe_consumer_lag",
 			Help: "Records behind the partition's high-water mark, as of the last record fetched from it.",
 		}, []string{"topic", "partition"}),
 	}
-	reg.MustRegister(m.batches, m.records, m.batchSize, m.flushDuration, m.handleErrors, m.commitErrors, m.lag)
+	reg.MustRegister(m.batches, m.records, m.batchSize, m.flushDuration, m.handleErrors, m.commitErrors, m.fetchErrors, m.lag)
 	return m
 }
 
