@@ -10,7 +10,7 @@ GO ?= go
 STACK := scripts/stack.sh
 GO_TEST_TIMEOUT ?= 20m
 
-.PHONY: build up down run status test bench bench-sink chdb clean helm
+.PHONY: build up down run status test bench bench-sink bench-edge chdb clean helm
 
 ## build: compile every service into bin/
 build:
@@ -57,9 +57,13 @@ test: build chdb helm
 chdb:
 	@python3 -c 'import chdb' 2>/dev/null || python3 -m pip install --quiet chdb
 
-## bench: Go benchmarks, then the sink against clickhouse-client
-bench: bench-sink
+## bench: Go benchmarks, then the sink against clickhouse-client and the edge against bare fasthttp
+bench: bench-sink bench-edge
 	$(GO) test -run '^$$' -bench . -skip BenchmarkSinkBacklog -benchmem ./...
+
+## bench-edge: wrk on the spec's item_click example, edge (live Kafka) vs a bare fasthttp 204 server
+bench-edge: up
+	bench/edge.sh
 
 ## bench-sink: sink rows/s from a 200k-event Kafka backlog into ClickHouse
 ## against clickhouse-client inserting the same rows ("ratio", goal >= 0.7);

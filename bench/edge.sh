@@ -4,7 +4,7 @@
 # does it) and against bin/bare204, a fasthttp server that only answers 204,
 # in one run. Prints requests/s, p50 and p99 of both and the ratio.
 #
-# Environment: BENCH_DURATION (10s), BENCH_CONNECTIONS (32), BENCH_THREADS (1),
+# Environment: BENCH_DURATION (10s), BENCH_CONNECTIONS (128), BENCH_THREADS (1),
 #   BENCH_WRK_CPU (1: the CPU wrk is pinned to; empty: not pinned),
 #   EDGE_URL, BARE_ADDR (127.0.0.1:8090).
 set -euo pipefail
@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 DURATION=${BENCH_DURATION:-10s}
-CONNS=${BENCH_CONNECTIONS:-32}
+CONNS=${BENCH_CONNECTIONS:-128}
 THREADS=${BENCH_THREADS:-1}
 WRK_CPU=${BENCH_WRK_CPU-1}
 BARE_ADDR=${BARE_ADDR:-127.0.0.1:8090}
