@@ -128,6 +128,7 @@ func FuzzValidate(f *testing.F) {
 			return
 		}
 		assert.NotEmpty(t, hit.FmSessionID)
+		assert.NotEmpty(t, hit.Application)
 		assert.LessOrEqual(t, len(q), MaxQueryBytes)
 	})
 }
