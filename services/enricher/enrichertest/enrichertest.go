@@ -89,6 +89,13 @@ func (k *Kafka) End(t testing.TB, topic string, partition int) int64 {
 // Produce writes values with key to pixel.raw and returns the offset of each.
 func (k *Kafka) Produce(t testing.TB, key string, values ...[]byte) []int64 {
 	t.Helper()
+	offsets, err := k.TryProduce(key, values...)
+	require.NoError(t, err)
+	return offsets
+}
+
+// TryProduce is Produce for goroutines other than the test's.
+func (k *Kafka) TryProduce(key string, values ...[]byte) ([]int64, error) {
 	records := make([]kafka.Record, len(values))
 	for i, v := range values {
 		records[i] = kafka.Record{Key: kafka.NewBytes([]byte(key)), Value: kafka.NewBytes(v)}
@@ -97,13 +104,17 @@ func (k *Kafka) Produce(t testing.TB, key string, values ...[]byte) []int64 {
 		Topic: kafkax.TopicRaw, Partition: k.Partition(key), RequiredAcks: kafka.RequireAll,
 		Records: kafka.NewRecordReader(records...),
 	})
-	require.NoError(t, err)
-	require.NoError(t, res.Error)
+	if err == nil {
+		err = res.Error
+	}
+	if err != nil {
+		return nil, fmt.Errorf("producing to %s: %w", kafkax.TopicRaw, err)
+	}
 	offsets := make([]int64, len(values))
 	for i := range offsets {
 		offsets[i] = res.BaseOffset + int64(i)
 	}
-	return offsets
+	return offsets, nil
 }
 
 // WaitCommitted waits until the enricher's group committed past offset in
@@ -173,13 +184,19 @@ type Instance struct {
 	Admin string
 }
 
-// StartInstance runs bin/enricher in the stack's group with its admin
-// endpoint on admin, waits until it is ready, and stops it when the test ends.
+// StartInstance runs a copy of bin/enricher in the stack's group with its
+// admin endpoint on admin, waits until it is ready, and stops it when the
+// test ends. A copy, because `scripts/stack.sh stop enricher` stops every
+// process started as bin/enricher.
 func StartInstance(t testing.TB, admin string) *Instance {
 	t.Helper()
-	logFile, err := os.Create(filepath.Join(t.TempDir(), "enricher.log"))
+	dir := t.TempDir()
+	logFile, err := os.Create(filepath.Join(dir, "enricher.log"))
 	require.NoError(t, err)
-	cmd := exec.Command(filepath.Join(testenv.Root(), "bin", "enricher"))
+	bin, err := os.ReadFile(filepath.Join(testenv.Root(), "bin", "enricher"))
+	require.NoError(t, err, "run `make build` first")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "enricher"), bin, 0o755))
+	cmd := exec.Command(filepath.Join(dir, "enricher"))
 	cmd.Env = append(os.Environ(), "ENRICHER_ADMIN_LISTEN="+admin, "ENRICHER_GROUP="+Group,
 		"ENRICHER_KAFKA_CLIENT_ID=pixelpipe-enricher-test", "ENRICHER_LOG_LEVEL=info")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
