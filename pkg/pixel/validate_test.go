@@ -144,3 +144,13 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	}
 }
+
+func TestIsMissingNamesOnlyAnAbsentParameter(t *testing.T) {
+	var v Validator
+	_, err := v.Validate([]byte("application=a&set_id=1&interaction=x"))
+	assert.True(t, IsMissing(err, PFmSessionID))
+	assert.False(t, IsMissing(err, PApplication))
+	_, err = v.Validate([]byte("application=a&fm_session_id=s&fm_session_id=t&set_id=1&interaction=x"))
+	assert.False(t, IsMissing(err, PFmSessionID), "a repeat is not an absence")
+	assert.False(t, IsMissing(nil, PFmSessionID))
+}
