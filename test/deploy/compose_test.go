@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/cli"
@@ -89,6 +90,26 @@ func TestComposeStartsThingsInOrder(t *testing.T) {
 		require.NoError(t, err)
 		assert.NotNil(t, s.HealthCheck, "%s has a healthcheck", name)
 	}
+}
+
+func TestComposeCreatesEveryTopic(t *testing.T) {
+	p := loadCompose(t)
+	topics, err := p.GetService("kafka-topics")
+	require.NoError(t, err)
+	script := strings.Join(topics.Command, " ")
+	for _, topic := range []string{"pixel.raw", "pixel.events", "pixel.dlq", "pixel.dedup"} {
+		assert.Contains(t, script, topic)
+	}
+	assert.Contains(t, script, "cleanup.policy=compact", "the dedup changelog is compacted")
+}
+
+func TestComposeKeepsTheEdgeSpoolOnAVolume(t *testing.T) {
+	p := loadCompose(t)
+	edge, err := p.GetService("edge")
+	require.NoError(t, err)
+	require.Len(t, edge.Volumes, 1)
+	assert.Equal(t, "volume", edge.Volumes[0].Type)
+	assert.Equal(t, edge.Environment["EDGE_SPOOL_DIR"], &edge.Volumes[0].Target)
 }
 
 func TestDockerfileRunsAsNonRoot(t *testing.T) {

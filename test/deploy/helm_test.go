@@ -139,6 +139,14 @@ func TestHelmRendersEveryStage(t *testing.T) {
 	assert.NotNil(t, r.services["pp-pixelpipe-edge"])
 	assert.Equal(t, 1, r.monitors)
 
+	edge := r.deployments["pp-pixelpipe-edge"].Spec.Template.Spec
+	require.Len(t, edge.Containers[0].VolumeMounts, 1, "the edge's spool is a writable volume (the root FS is read-only)")
+	spool := findEnv(edge.Containers[0].Env, "EDGE_SPOOL_DIR")
+	require.NotNil(t, spool)
+	assert.Equal(t, edge.Containers[0].VolumeMounts[0].MountPath, spool.Value)
+	require.Len(t, edge.Volumes, 1)
+	assert.NotNil(t, edge.Volumes[0].EmptyDir)
+
 	sink := r.deployments["pp-pixelpipe-sink"].Spec.Template.Spec.Containers[0]
 	password := findEnv(sink.Env, "SINK_CLICKHOUSE_PASSWORD")
 	require.NotNil(t, password, "the password comes from a Secret")
