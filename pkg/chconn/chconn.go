@@ -4,9 +4,13 @@ package chconn
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -21,6 +25,8 @@ type Config struct {
 	User        string
 	Password    string
 	DialTimeout time.Duration
+	TLS         bool
+	TLSCAFile   string
 }
 
 // Validate reports every problem with the settings.
@@ -44,6 +50,12 @@ func (c Config) Validate() error {
 	if c.DialTimeout <= 0 {
 		errs = append(errs, errors.New("clickhouse dial timeout: must be positive"))
 	}
+	if !c.TLS && c.TLSCAFile != "" {
+		errs = append(errs, errors.New("clickhouse-tls-ca-file: set clickhouse-tls too"))
+	}
+	if _, err := c.tlsConfig(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -57,13 +69,18 @@ func (c Config) addrList() []string {
 	return out
 }
 
-func (c Config) options(database string) *clickhouse.Options {
+func (c Config) options(database string) (*clickhouse.Options, error) {
+	tlsConfig, err := c.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
 	return &clickhouse.Options{
 		Addr:        c.addrList(),
 		Auth:        clickhouse.Auth{Database: database, Username: c.User, Password: c.Password},
 		DialTimeout: c.DialTimeout,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
-	}
+		TLS:         tlsConfig,
+	}, nil
 }
 
 // Open connects to the configured database and checks that it answers.
@@ -78,7 +95,11 @@ func OpenServer(ctx context.Context, c Config) (driver.Conn, error) {
 }
 
 func open(ctx context.Context, c Config, database string) (driver.Conn, error) {
-	conn, err := clickhouse.Open(c.options(database))
+	opts, err := c.options(database)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := clickhouse.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("opening clickhouse %s: %w", c.Addrs, err)
 	}
@@ -87,4 +108,35 @@ func open(ctx context.Context, c Config, database string) (driver.Conn, error) {
 		return nil, fmt.Errorf("pinging clickhouse %s: %w", c.Addrs, err)
 	}
 	return conn, nil
+}
+
+// RegisterFlags declares the ClickHouse settings on fs, the same way for
+// every command that talks to ClickHouse.
+func RegisterFlags(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.Addrs, "clickhouse-addr", "127.0.0.1:9000", "comma-separated ClickHouse native addresses")
+	fs.StringVar(&c.Database, "clickhouse-database", "pixel", "database holding the pipeline's tables")
+	fs.StringVar(&c.User, "clickhouse-user", "default", "ClickHouse user")
+	fs.StringVar(&c.Password, "clickhouse-password", "", "ClickHouse password")
+	fs.DurationVar(&c.DialTimeout, "clickhouse-dial-timeout", 5*time.Second, "longest wait to connect to ClickHouse")
+	fs.BoolVar(&c.TLS, "clickhouse-tls", false, "connect to ClickHouse over TLS (the secure native port, usually 9440)")
+	fs.StringVar(&c.TLSCAFile, "clickhouse-tls-ca-file", "", "PEM file of the CAs that sign ClickHouse's certificate (empty: system roots)")
+}
+
+func (c Config) tlsConfig() (*tls.Config, error) {
+	if !c.TLS {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.TLSCAFile != "" {
+		pem, err := os.ReadFile(c.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading clickhouse CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("clickhouse CA file %s holds no PEM certificate", c.TLSCAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
 }

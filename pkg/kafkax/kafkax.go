@@ -25,6 +25,7 @@ const (
 type Config struct {
 	Brokers  string // comma-separated host:port list
 	ClientID string
+	Security Security
 }
 
 // BrokerList splits Brokers into addresses.
@@ -53,7 +54,42 @@ func (c Config) Validate() error {
 	if c.ClientID == "" {
 		errs = append(errs, errors.New("kafka client id: must not be empty"))
 	}
+	errs = append(errs, c.Security.Validate())
 	return errors.Join(errs...)
+}
+
+// transport is how every client of c dials the brokers.
+func (c Config) transport() (*kafka.Transport, error) {
+	mechanism, err := c.Security.mechanism()
+	if err != nil {
+		return nil, err
+	}
+	tlsConfig, err := c.Security.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	return &kafka.Transport{ClientID: c.ClientID, DialTimeout: 5 * time.Second, SASL: mechanism, TLS: tlsConfig}, nil
+}
+
+func (c Config) dialer() (*kafka.Dialer, error) {
+	mechanism, err := c.Security.mechanism()
+	if err != nil {
+		return nil, err
+	}
+	tlsConfig, err := c.Security.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	return &kafka.Dialer{ClientID: c.ClientID, Timeout: 5 * time.Second, DualStack: true, SASLMechanism: mechanism, TLS: tlsConfig}, nil
+}
+
+// NewClient returns a request-level client (metadata, offsets, raw produce).
+func NewClient(c Config) (*kafka.Client, error) {
+	t, err := c.transport()
+	if err != nil {
+		return nil, fmt.Errorf("preparing kafka client: %w", err)
+	}
+	return &kafka.Client{Addr: kafka.TCP(c.BrokerList()...), Timeout: 10 * time.Second, Transport: t}, nil
 }
 
 // WriterConfig tunes a producer.
@@ -67,7 +103,11 @@ type WriterConfig struct {
 // NewWriter returns a producer that waits for all in-sync replicas and
 // partitions by key like the Java client, so a session stays on one partition
 // whichever client wrote it. Messages name their own topic.
-func NewWriter(c Config, w WriterConfig) *kafka.Writer {
+func NewWriter(c Config, w WriterConfig) (*kafka.Writer, error) {
+	t, err := c.transport()
+	if err != nil {
+		return nil, fmt.Errorf("preparing kafka writer: %w", err)
+	}
 	return &kafka.Writer{
 		Addr:                   kafka.TCP(c.BrokerList()...),
 		Balancer:               &kafka.Murmur2Balancer{},
@@ -78,8 +118,8 @@ func NewWriter(c Config, w WriterConfig) *kafka.Writer {
 		ReadTimeout:            w.WriteTimeout,
 		AllowAutoTopicCreation: false,
 		Compression:            kafka.Lz4,
-		Transport:              &kafka.Transport{ClientID: c.ClientID, DialTimeout: 5 * time.Second},
-	}
+		Transport:              t,
+	}, nil
 }
 
 // ReaderConfig tunes a consumer-group member.
@@ -90,29 +130,36 @@ type ReaderConfig struct {
 
 // NewReader returns a consumer-group member that commits only when told to
 // (CommitMessages is synchronous), never on a timer.
-func NewReader(c Config, r ReaderConfig) *kafka.Reader {
+func NewReader(c Config, r ReaderConfig) (*kafka.Reader, error) {
+	d, err := c.dialer()
+	if err != nil {
+		return nil, fmt.Errorf("preparing kafka reader: %w", err)
+	}
 	return kafka.NewReader(kafka.ReaderConfig{
 		Brokers:           c.BrokerList(),
 		GroupID:           r.Group,
 		Topic:             r.Topic,
-		Dialer:            &kafka.Dialer{ClientID: c.ClientID, Timeout: 5 * time.Second, DualStack: true},
+		Dialer:            d,
 		MinBytes:          1,
 		MaxBytes:          16 << 20,
 		MaxWait:           250 * time.Millisecond,
 		CommitInterval:    0,
 		StartOffset:       kafka.FirstOffset,
 		HeartbeatInterval: 3 * time.Second,
-		SessionTimeout:    30 * time.Second,
-		RebalanceTimeout:  30 * time.Second,
-		ReadBackoffMin:    50 * time.Millisecond,
-		ReadBackoffMax:    time.Second,
-	})
+		// A killed member's partitions move after this long; short enough
+		// that a crash costs seconds of lag, long enough for GC pauses.
+		SessionTimeout:   10 * time.Second,
+		RebalanceTimeout: 30 * time.Second,
+		ReadBackoffMin:   50 * time.Millisecond,
+		ReadBackoffMax:   time.Second,
+	}), nil
 }
 
 // Probe answers whether a broker accepts connections, remembering the
 // answer briefly so a busy readiness endpoint does not hammer the brokers.
 type Probe struct {
 	brokers []string
+	dialer  *kafka.Dialer
 	ttl     time.Duration
 
 	mu      sync.Mutex
@@ -121,8 +168,12 @@ type Probe struct {
 }
 
 // NewProbe checks the brokers of c.
-func NewProbe(c Config) *Probe {
-	return &Probe{brokers: c.BrokerList(), ttl: 2 * time.Second}
+func NewProbe(c Config) (*Probe, error) {
+	d, err := c.dialer()
+	if err != nil {
+		return nil, fmt.Errorf("preparing kafka probe: %w", err)
+	}
+	return &Probe{brokers: c.BrokerList(), dialer: d, ttl: 2 * time.Second}, nil
 }
 
 // Check dials the brokers until one answers.
@@ -142,7 +193,7 @@ func (p *Probe) dial() error {
 	defer cancel()
 	var errs []error
 	for _, b := range p.brokers {
-		conn, err := kafka.DialContext(ctx, "tcp", b)
+		conn, err := p.dialer.DialContext(ctx, "tcp", b)
 		if err == nil {
 			_ = conn.Close()
 			return nil

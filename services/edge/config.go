@@ -14,6 +14,7 @@ import (
 
 // Config is every setting of the edge; each is a flag and an EDGE_* variable.
 type Config struct {
+	CheckConfig     bool
 	Listen          string
 	AdminListen     string
 	Kafka           kafkax.Config
@@ -51,8 +52,7 @@ func parseConfig(args []string) (Config, error) {
 	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address of the public pixel endpoint")
 	fs.StringVar(&c.AdminListen, "admin-listen", "127.0.0.1:8081", "address of /healthz, /readyz, /metrics and pprof")
-	fs.StringVar(&c.Kafka.Brokers, "kafka-brokers", "127.0.0.1:9092", "comma-separated Kafka bootstrap brokers")
-	fs.StringVar(&c.Kafka.ClientID, "kafka-client-id", "pixelpipe-edge", "Kafka client id")
+	kafkax.RegisterFlags(fs, &c.Kafka, "pixelpipe-edge")
 	fs.StringVar(&c.Topic, "topic", kafkax.TopicRaw, "topic the hits are written to")
 	fs.DurationVar(&c.Linger, "linger", 0, "extra wait for more hits before a batch is sent (a batch already gathers while the previous one is in flight)")
 	fs.IntVar(&c.BatchSize, "batch-size", 1000, "most hits in one produce batch")
@@ -69,6 +69,7 @@ func parseConfig(args []string) (Config, error) {
 	fs.Int64Var(&c.SpoolMaxBytes, "spool-max-bytes", 1<<30, "spool size bound; past it hits are answered 500")
 	fs.Int64Var(&c.SpoolReadyBytes, "spool-ready-bytes", 64<<20, "/readyz fails while the spool is larger than this")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&c.CheckConfig, "check-config", false, "validate the settings, report every problem and exit")
 	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("EDGE")); err != nil {
 		return c, fmt.Errorf("parsing edge settings: %w", err)
 	}

@@ -44,6 +44,10 @@ func run(args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid settings:\n%w", err)
 	}
+	if cfg.CheckConfig {
+		fmt.Println("edge: settings are valid")
+		return nil
+	}
 	log, err := logging.New("edge", cfg.LogLevel)
 	if err != nil {
 		return err
@@ -62,7 +66,10 @@ func run(args []string) error {
 	if depth := spool.Depth(); depth > 0 {
 		log.Info("spool holds hits from an earlier run; replaying them", zap.Uint64("hits", depth))
 	}
-	writer := newKafkaWriter(cfg)
+	writer, err := newKafkaWriter(cfg)
+	if err != nil {
+		return err
+	}
 	replay := newReplayer(replayerConfig{
 		Spool: spool, Writer: writer, Topic: cfg.Topic, Batch: cfg.BatchSize, Timeout: cfg.ProduceTimeout, Log: log, Metrics: m,
 	})
@@ -118,15 +125,18 @@ const spoolSegmentBytes = 1 << 20
 // newKafkaWriter returns the producer both the pipeline and the replayer use.
 // The pipeline does the lingering, so kafka-go sends each call's messages
 // at once instead of waiting for its own batch timer.
-func newKafkaWriter(cfg Config) *kafka.Writer {
-	w := kafkax.NewWriter(cfg.Kafka, kafkax.WriterConfig{
+func newKafkaWriter(cfg Config) (*kafka.Writer, error) {
+	w, err := kafkax.NewWriter(cfg.Kafka, kafkax.WriterConfig{
 		Linger: time.Microsecond, BatchSize: cfg.BatchSize, WriteTimeout: cfg.ProduceTimeout,
 	})
+	if err != nil {
+		return nil, err
+	}
 	w.BatchBytes = 16 << 20
 	// A failed batch is spooled and replayed; retrying inside kafka-go would
 	// only delay that and keep stale copies in flight.
 	w.MaxAttempts = 2
-	return w
+	return w, nil
 }
 
 func newServer(cfg Config, h *Handler, log *zap.Logger) *fasthttp.Server {

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-
-	"github.com/pixelpipe/pixelpipe/pkg/kafkax"
 )
 
 // changelogVersion leads every changelog value, so a later layout can be
@@ -155,13 +153,4 @@ func (c *kafkaChangelog) Append(ctx context.Context, partition int, entries []de
 		return 0, fmt.Errorf("producing to %s/%d: %w", c.topic, partition, rerr)
 	}
 	return res.BaseOffset, nil
-}
-
-// newKafkaClient talks to the brokers of c request by request.
-func newKafkaClient(c kafkax.Config) *kafka.Client {
-	return &kafka.Client{
-		Addr:      kafka.TCP(c.BrokerList()...),
-		Timeout:   10 * time.Second,
-		Transport: &kafka.Transport{ClientID: c.ClientID, DialTimeout: 5 * time.Second},
-	}
 }

@@ -20,6 +20,7 @@ const minIPHashSecret = 16
 
 // Config is every setting of the enricher; each is a flag and an ENRICHER_* variable.
 type Config struct {
+	CheckConfig   bool
 	AdminListen   string
 	Kafka         kafkax.Config
 	Group         string
@@ -43,8 +44,7 @@ func parseConfig(args []string) (Config, error) {
 	var c Config
 	fs := flag.NewFlagSet("enricher", flag.ContinueOnError)
 	fs.StringVar(&c.AdminListen, "admin-listen", "127.0.0.1:8082", "address of /healthz, /readyz, /metrics and pprof")
-	fs.StringVar(&c.Kafka.Brokers, "kafka-brokers", "127.0.0.1:9092", "comma-separated Kafka bootstrap brokers")
-	fs.StringVar(&c.Kafka.ClientID, "kafka-client-id", "pixelpipe-enricher", "Kafka client id")
+	kafkax.RegisterFlags(fs, &c.Kafka, "pixelpipe-enricher")
 	fs.StringVar(&c.Group, "group", "pixelpipe-enricher", "consumer group")
 	fs.StringVar(&c.InputTopic, "input-topic", kafkax.TopicRaw, "topic of raw hits")
 	fs.StringVar(&c.Topics.Events, "events-topic", kafkax.TopicEvents, "topic of enriched events")
@@ -61,6 +61,7 @@ func parseConfig(args []string) (Config, error) {
 	fs.IntVar(&c.UACacheSize, "ua-cache-size", 10_000, "distinct user agents whose parse result is cached")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", 20*time.Second, "longest flush of the last batch on stop")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&c.CheckConfig, "check-config", false, "validate the settings, report every problem and exit")
 	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("ENRICHER")); err != nil {
 		return c, fmt.Errorf("parsing enricher settings: %w", err)
 	}

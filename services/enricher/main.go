@@ -41,6 +41,10 @@ func run(args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid settings:\n%w", err)
 	}
+	if cfg.CheckConfig {
+		fmt.Println("enricher: settings are valid")
+		return nil
+	}
 	log, err := logging.New("enricher", cfg.LogLevel)
 	if err != nil {
 		return err
@@ -50,10 +54,20 @@ func run(args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	reader := kafkax.NewReader(cfg.Kafka, kafkax.ReaderConfig{Group: cfg.Group, Topic: cfg.InputTopic})
-	writer := kafkax.NewWriter(cfg.Kafka, kafkax.WriterConfig{
+	reader, err := kafkax.NewReader(cfg.Kafka, kafkax.ReaderConfig{Group: cfg.Group, Topic: cfg.InputTopic})
+	if err != nil {
+		return err
+	}
+	writer, err := kafkax.NewWriter(cfg.Kafka, kafkax.WriterConfig{
 		Linger: cfg.Linger, BatchSize: cfg.BatchRecords, WriteTimeout: 10 * time.Second,
 	})
+	if err != nil {
+		return err
+	}
+	client, err := kafkax.NewClient(cfg.Kafka)
+	if err != nil {
+		return err
+	}
 	geo, err := openGeo(cfg.GeoIPDB)
 	if err != nil {
 		return err
@@ -63,7 +77,7 @@ func run(args []string) error {
 		return fmt.Errorf("creating the user-agent cache: %w", err)
 	}
 	m := newMetrics(reg)
-	changelog := newKafkaChangelog(newKafkaClient(cfg.Kafka), cfg.DedupTopic, m.changelogSkips.Inc)
+	changelog := newKafkaChangelog(client, cfg.DedupTopic, m.changelogSkips.Inc)
 	state := newDedupState(changelog, cfg.DedupWindow, cfg.DedupCapacity, m)
 	en := &enricher{ip: newIPAnonymizer(cfg.IPMode, cfg.IPHashSecret), geo: geo, ua: ua}
 	h := newHandler(writer, cfg.Topics, state, en, log, m)
@@ -74,7 +88,10 @@ func run(args []string) error {
 	}, reader, reader, h, log, consume.NewMetrics(reg))
 
 	var stopping atomic.Bool
-	probe := kafkax.NewProbe(cfg.Kafka)
+	probe, err := kafkax.NewProbe(cfg.Kafka)
+	if err != nil {
+		return err
+	}
 	adminSrv, err := admin.Listen(cfg.AdminListen, reg, func() error {
 		if stopping.Load() {
 			return errors.New("stopping")

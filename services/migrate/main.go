@@ -36,24 +36,34 @@ func run(args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid settings:\n%w", err)
 	}
+	if cfg.CheckConfig {
+		fmt.Println("migrate: settings are valid")
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	version, err := migration.Up(ctx, cfg)
+	version, err := migration.Up(ctx, cfg.ClickHouse)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("migrate: %s is at schema version %d\n", cfg.Database, version)
+	fmt.Printf("migrate: %s is at schema version %d\n", cfg.ClickHouse.Database, version)
 	return nil
 }
 
-func parseConfig(args []string) (chconn.Config, error) {
-	var c chconn.Config
+// Config is every setting of migrate; each is a flag and a MIGRATE_* variable.
+type Config struct {
+	CheckConfig bool
+	ClickHouse  chconn.Config
+}
+
+// Validate reports every invalid setting at once.
+func (c Config) Validate() error { return c.ClickHouse.Validate() }
+
+func parseConfig(args []string) (Config, error) {
+	var c Config
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.StringVar(&c.Addrs, "clickhouse-addr", "127.0.0.1:9000", "comma-separated ClickHouse native addresses")
-	fs.StringVar(&c.Database, "clickhouse-database", "pixel", "database holding the pipeline's tables")
-	fs.StringVar(&c.User, "clickhouse-user", "default", "ClickHouse user")
-	fs.StringVar(&c.Password, "clickhouse-password", "", "ClickHouse password")
-	fs.DurationVar(&c.DialTimeout, "clickhouse-dial-timeout", 5*time.Second, "longest wait to connect to ClickHouse")
+	chconn.RegisterFlags(fs, &c.ClickHouse)
+	fs.BoolVar(&c.CheckConfig, "check-config", false, "validate the settings, report every problem and exit")
 	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("MIGRATE")); err != nil {
 		return c, fmt.Errorf("parsing migrate settings: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 // Config is every setting of the sink; each is a flag and a SINK_* variable.
 type Config struct {
+	CheckConfig  bool
 	AdminListen  string
 	Kafka        kafkax.Config
 	Group        string
@@ -31,21 +32,17 @@ func parseConfig(args []string) (Config, error) {
 	var c Config
 	fs := flag.NewFlagSet("sink", flag.ContinueOnError)
 	fs.StringVar(&c.AdminListen, "admin-listen", "127.0.0.1:8083", "address of /healthz, /readyz, /metrics and pprof")
-	fs.StringVar(&c.Kafka.Brokers, "kafka-brokers", "127.0.0.1:9092", "comma-separated Kafka bootstrap brokers")
-	fs.StringVar(&c.Kafka.ClientID, "kafka-client-id", "pixelpipe-sink", "Kafka client id")
+	kafkax.RegisterFlags(fs, &c.Kafka, "pixelpipe-sink")
 	fs.StringVar(&c.Group, "group", "pixelpipe-sink", "consumer group")
 	fs.StringVar(&c.InputTopic, "input-topic", kafkax.TopicEvents, "topic of enriched events")
 	fs.StringVar(&c.DLQTopic, "dlq-topic", kafkax.TopicDLQ, "topic of rejected records")
-	fs.StringVar(&c.ClickHouse.Addrs, "clickhouse-addr", "127.0.0.1:9000", "comma-separated ClickHouse native addresses")
-	fs.StringVar(&c.ClickHouse.Database, "clickhouse-database", "pixel", "database holding pixel.interactions")
-	fs.StringVar(&c.ClickHouse.User, "clickhouse-user", "default", "ClickHouse user")
-	fs.StringVar(&c.ClickHouse.Password, "clickhouse-password", "", "ClickHouse password")
-	fs.DurationVar(&c.ClickHouse.DialTimeout, "clickhouse-dial-timeout", 5*time.Second, "longest wait to connect to ClickHouse")
+	chconn.RegisterFlags(fs, &c.ClickHouse)
 	fs.IntVar(&c.BatchRecords, "batch-records", 10000, "most rows in one insert")
 	fs.IntVar(&c.BatchBytes, "batch-bytes", 16<<20, "most message bytes in one insert")
 	fs.DurationVar(&c.BatchWait, "batch-wait", time.Second, "longest a row waits for its insert")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", 20*time.Second, "longest flush of the last batch on stop")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&c.CheckConfig, "check-config", false, "validate the settings, report every problem and exit")
 	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("SINK")); err != nil {
 		return c, fmt.Errorf("parsing sink settings: %w", err)
 	}

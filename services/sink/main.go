@@ -42,6 +42,10 @@ func run(args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid settings:\n%w", err)
 	}
+	if cfg.CheckConfig {
+		fmt.Println("sink: settings are valid")
+		return nil
+	}
 	log, err := logging.New("sink", cfg.LogLevel)
 	if err != nil {
 		return err
@@ -57,10 +61,16 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	reader := kafkax.NewReader(cfg.Kafka, kafkax.ReaderConfig{Group: cfg.Group, Topic: cfg.InputTopic})
-	dlqWriter := kafkax.NewWriter(cfg.Kafka, kafkax.WriterConfig{
+	reader, err := kafkax.NewReader(cfg.Kafka, kafkax.ReaderConfig{Group: cfg.Group, Topic: cfg.InputTopic})
+	if err != nil {
+		return err
+	}
+	dlqWriter, err := kafkax.NewWriter(cfg.Kafka, kafkax.WriterConfig{
 		Linger: 5 * time.Millisecond, BatchSize: cfg.BatchRecords, WriteTimeout: 10 * time.Second,
 	})
+	if err != nil {
+		return err
+	}
 	h := newHandler(&chInserter{conn: conn}, dlqWriter, cfg.DLQTopic, log, newMetrics(reg))
 	loop := consume.NewLoop(consume.Config{
 		MaxRecords: cfg.BatchRecords, MaxBytes: cfg.BatchBytes, MaxWait: cfg.BatchWait,
@@ -69,7 +79,10 @@ func run(args []string) error {
 	}, reader, reader, h, log, consume.NewMetrics(reg))
 
 	var stopping atomic.Bool
-	probe := kafkax.NewProbe(cfg.Kafka)
+	probe, err := kafkax.NewProbe(cfg.Kafka)
+	if err != nil {
+		return err
+	}
 	adminSrv, err := admin.Listen(cfg.AdminListen, reg, func() error {
 		if stopping.Load() {
 			return errors.New("stopping")

@@ -49,8 +49,9 @@ func BenchmarkSinkBacklog(b *testing.B) {
 	createTopic(b, topic)
 	sinkDB, clientDB := benchDatabase(b, id+"_sink"), benchDatabase(b, id+"_client")
 
-	w := kafkax.NewWriter(kafkax.Config{Brokers: testenv.KafkaAddr, ClientID: "bench"},
+	w, err := kafkax.NewWriter(kafkax.Config{Brokers: testenv.KafkaAddr, ClientID: "bench"},
 		kafkax.WriterConfig{Linger: 10 * time.Millisecond, BatchSize: 10000, WriteTimeout: 30 * time.Second})
+	require.NoError(b, err)
 	defer w.Close()
 	msgs := make([]kafka.Message, len(tr.Events))
 	for i := range tr.Events {
@@ -112,8 +113,9 @@ func drainWithSink(b *testing.B, topic, db string, want int) time.Duration {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	conn := testenv.ClickHouse(b, db)
-	reader := kafkax.NewReader(kafkax.Config{Brokers: testenv.KafkaAddr, ClientID: "bench"},
+	reader, err := kafkax.NewReader(kafkax.Config{Brokers: testenv.KafkaAddr, ClientID: "bench"},
 		kafkax.ReaderConfig{Group: topic, Topic: topic})
+	require.NoError(b, err)
 	defer reader.Close()
 	src := &timedSource{Reader: reader, want: want, done: make(chan struct{})}
 	cfg, err := parseConfig(benchSinkArgs)

@@ -160,6 +160,21 @@ func TestHelmRendersEveryStage(t *testing.T) {
 	assert.NotNil(t, findEnv(job.Spec.Template.Spec.Containers[0].Env, "MIGRATE_CLICKHOUSE_PASSWORD"))
 }
 
+func TestHelmPassesKafkaCredentialsFromASecret(t *testing.T) {
+	r := render(t, "--set", "kafka.sasl.mechanism=SCRAM-SHA-512", "--set", "kafka.sasl.user=pixel",
+		"--set", "kafka.sasl.passwordSecret.name=kafka-credentials", "--set", "kafka.tls.enabled=true")
+	for _, c := range []string{"edge", "enricher", "sink"} {
+		env := r.deployments["pp-pixelpipe-"+c].Spec.Template.Spec.Containers[0].Env
+		prefix := strings.ToUpper(c)
+		require.NotNil(t, findEnv(env, prefix+"_KAFKA_SASL_MECHANISM"))
+		assert.Equal(t, "SCRAM-SHA-512", findEnv(env, prefix+"_KAFKA_SASL_MECHANISM").Value)
+		password := findEnv(env, prefix+"_KAFKA_SASL_PASSWORD")
+		require.NotNil(t, password)
+		assert.Equal(t, "kafka-credentials", password.ValueFrom.SecretKeyRef.Name)
+		require.NotNil(t, findEnv(env, prefix+"_KAFKA_TLS"))
+	}
+}
+
 func TestHelmOptionalPartsCanBeTurnedOff(t *testing.T) {
 	r := render(t, "--set", "networkPolicy.enabled=false", "--set", "migrate.enabled=false",
 		"--set", "enricher.autoscaling.enabled=false", "--set", "enricher.replicas=3")

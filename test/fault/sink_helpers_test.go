@@ -32,8 +32,9 @@ func needSinkStack(t *testing.T) {
 // the sink alone; keys are fm_session_id, as the enricher writes them.
 func sinkWriter(t *testing.T) *kafka.Writer {
 	t.Helper()
-	w := kafkax.NewWriter(kafkax.Config{Brokers: testenv.KafkaAddr, ClientID: "fault-test"},
+	w, err := kafkax.NewWriter(kafkax.Config{Brokers: testenv.KafkaAddr, ClientID: "fault-test"},
 		kafkax.WriterConfig{Linger: 5 * time.Millisecond, BatchSize: 1000, WriteTimeout: 10 * time.Second})
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = w.Close() })
 	return w
 }
