@@ -10,7 +10,7 @@ GO ?= go
 STACK := scripts/stack.sh
 GO_TEST_TIMEOUT ?= 20m
 
-.PHONY: build up down run status test bench bench-sink bench-edge chdb clean helm
+.PHONY: build up down run status test bench bench-go bench-kafka bench-pipeline bench-sink bench-edge chdb clean helm
 
 ## build: compile every service into bin/
 build:
@@ -57,9 +57,21 @@ test: build chdb helm
 chdb:
 	@python3 -c 'import chdb' 2>/dev/null || python3 -m pip install --quiet chdb
 
-## bench: Go benchmarks, then the sink against clickhouse-client and the edge against bare fasthttp
-bench: bench-sink bench-edge
+## bench: Go benchmarks; each component against its own limit (edge vs bare
+## fasthttp, Kafka's producer tool, sink vs clickhouse-client); then the
+## whole pipeline at increasing rates with the ground-truth check
+bench: bench-go bench-edge bench-kafka bench-sink bench-pipeline
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -skip BenchmarkSinkBacklog -benchmem ./...
+
+## bench-kafka: Kafka's producer performance tool, same message size (the broker's limit)
+bench-kafka: up
+	bench/kafka-producer.sh
+
+## bench-pipeline: end to end at BENCH_RATES, BENCH_STEP each (docs/performance.md)
+bench-pipeline: up
+	bench/pipeline.sh
 
 ## bench-edge: wrk on the spec's item_click example, edge (live Kafka) vs a bare fasthttp 204 server
 bench-edge: up
@@ -69,7 +81,8 @@ bench-edge: up
 ## against clickhouse-client inserting the same rows ("ratio", goal >= 0.7);
 ## own topic and databases, on the running stack (started if needed)
 bench-sink: up
-	$(GO) test -run '^$$' -bench BenchmarkSinkBacklog -benchtime 1x -benchmem ./services/sink/
+	@mkdir -p .run/bench
+	$(GO) test -run '^$$' -bench BenchmarkSinkBacklog -benchtime 1x -benchmem ./services/sink/ | tee .run/bench/sink.txt
 
 ## clean: stop the stack, remove binaries, runtime state and caches
 clean: down
