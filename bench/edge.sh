@@ -27,7 +27,12 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$EDGE_URL?$QUERY" || true)
 go build -o bin/ ./bench/bare204
 bin/bare204 -listen "$BARE_ADDR" &
 bare_pid=$!
-trap 'kill "$bare_pid" 2>/dev/null || true' EXIT
+# The consumers pause while wrk runs: on 2 cores the enricher working through
+# the flood would take the edge's CPU, and this measures the edge (with live
+# Kafka). bench/pipeline.sh measures all stages together. They catch up after.
+scripts/stack.sh stop enricher >/dev/null
+scripts/stack.sh stop sink >/dev/null
+trap 'kill "$bare_pid" 2>/dev/null || true; scripts/stack.sh start enricher >/dev/null; scripts/stack.sh start sink >/dev/null' EXIT
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://$BARE_ADDR/" && break; sleep 0.1; done
 
 pin=()

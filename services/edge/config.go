@@ -55,7 +55,7 @@ func parseConfig(args []string) (Config, error) {
 	kafkax.RegisterFlags(fs, &c.Kafka, "pixelpipe-edge")
 	fs.StringVar(&c.Topic, "topic", kafkax.TopicRaw, "topic the hits are written to")
 	fs.DurationVar(&c.Linger, "linger", 0, "extra wait for more hits before a batch is sent (a batch already gathers while the previous one is in flight)")
-	fs.IntVar(&c.BatchSize, "batch-size", 1000, "most hits in one produce batch")
+	fs.IntVar(&c.BatchSize, "batch-size", 256, "most hits in one produce batch (kafka-go preallocates this many messages per partition batch)")
 	fs.DurationVar(&c.ProduceTimeout, "produce-timeout", 2*time.Second, "longest wait for Kafka's ack of a batch before it goes to the spool")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 5*time.Second, "longest time to read a request")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", 10*time.Second, "longest time to handle and answer a request")
