@@ -77,3 +77,49 @@ func BenchmarkAppendRaw(b *testing.B) {
 		dst = AppendRaw(dst[:0], []byte("0123456789abcdef-1"), at, []byte("127.0.0.1"), []byte("Mozilla/5.0"), q)
 	}
 }
+
+func benchEvent() *Event {
+	return &Event{
+		EventID: "8adeb0eab14e871104a599154766c795", RequestID: "c946f45124128750-1", ReceivedAtUs: 1796400290123456,
+		Application: "a1s2d3", FmSessionID: "8edaaf04-019e-4019-b97e-3797368a6b0d", SessionID: "E50D8936CE55AE890B6AAA13567A7EB6E3",
+		CustomerID: "388828042", VisitorID: "09052708493180843610149618767541206783", Interaction: "item_click",
+		ResponseUUID: "1aie39-932f-2930-blf1-12031029323ja", ItemID: "101409", SetID: "5048",
+		SetItemIDs: []string{"705845", "676023", "708919", "708411"}, ItemPosition: 0, ClientIP: "203.0.113.0",
+		UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+		Browser:   "Safari", BrowserVersion: "17.5", OS: "iOS", DeviceClass: "mobile", ExtraKeys: []string{}, ExtraValues: []string{},
+	}
+}
+
+func BenchmarkEncodeEvent(b *testing.B) {
+	e := benchEvent()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := EncodeEvent(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeEvent(b *testing.B) {
+	raw, err := EncodeEvent(benchEvent())
+	require.NoError(b, err)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if _, err := DecodeEvent(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeRaw(b *testing.B) {
+	raw := AppendRaw(nil, []byte("c946f45124128750-1"), time.Now(), []byte("203.0.113.9"), []byte(benchEvent().UserAgent),
+		[]byte("application=a1s2d3&interaction=item_click&customer_id=388828042&visitor_id=09052708493180843610149618767541206783&session_id=E50D8936CE55AE890B6AAA13567A7EB6E3&item_id=101409&set_id=5048&set_item_ids=705845,676023,708919,708411&fm_session_id=8edaaf04-019e-4019-b97e-3797368a6b0d&response_uuid=1aie39-932f-2930-blf1-12031029323ja"))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if _, err := DecodeRaw(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -4,9 +4,9 @@
 package message
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/segmentio/encoding/json"
 	"strconv"
 	"time"
 	"unicode/utf8"
