@@ -5,17 +5,17 @@ package chconn
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/pixelpipe/pixelpipe/pkg/tlsconf"
 )
 
 // Config is how a service reaches ClickHouse over the native protocol.
@@ -126,17 +126,9 @@ func (c Config) tlsConfig() (*tls.Config, error) {
 	if !c.TLS {
 		return nil, nil
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if c.TLSCAFile != "" {
-		pem, err := os.ReadFile(c.TLSCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading clickhouse CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("clickhouse CA file %s holds no PEM certificate", c.TLSCAFile)
-		}
-		cfg.RootCAs = pool
+	cfg, err := tlsconf.Client(c.TLSCAFile, "")
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse TLS: %w", err)
 	}
 	return cfg, nil
 }

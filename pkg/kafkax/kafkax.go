@@ -58,25 +58,18 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// transport is how every client of c dials the brokers.
+// transport is how writers and request-level clients of c dial the brokers.
 func (c Config) transport() (*kafka.Transport, error) {
-	mechanism, err := c.Security.mechanism()
-	if err != nil {
-		return nil, err
-	}
-	tlsConfig, err := c.Security.tlsConfig()
+	mechanism, tlsConfig, err := c.Security.resolve()
 	if err != nil {
 		return nil, err
 	}
 	return &kafka.Transport{ClientID: c.ClientID, DialTimeout: 5 * time.Second, SASL: mechanism, TLS: tlsConfig}, nil
 }
 
+// dialer is how readers and the probe of c dial the brokers.
 func (c Config) dialer() (*kafka.Dialer, error) {
-	mechanism, err := c.Security.mechanism()
-	if err != nil {
-		return nil, err
-	}
-	tlsConfig, err := c.Security.tlsConfig()
+	mechanism, tlsConfig, err := c.Security.resolve()
 	if err != nil {
 		return nil, err
 	}

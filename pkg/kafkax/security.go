@@ -2,15 +2,15 @@ package kafkax
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
+
+	"github.com/pixelpipe/pixelpipe/pkg/tlsconf"
 )
 
 // Security is how a service authenticates to the brokers and encrypts the
@@ -55,12 +55,23 @@ func (s Security) Validate() error {
 	if !s.TLS && (s.TLSCAFile != "" || s.TLSServerName != "") {
 		errs = append(errs, errors.New("kafka-tls-ca-file/server-name: set kafka-tls too"))
 	}
-	if s.TLSCAFile != "" {
-		if _, err := os.Stat(s.TLSCAFile); err != nil {
-			errs = append(errs, fmt.Errorf("kafka-tls-ca-file: %w", err))
-		}
+	if _, err := s.tlsConfig(); err != nil {
+		errs = append(errs, fmt.Errorf("kafka-tls-ca-file: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// resolve turns the settings into what kafka-go dials with.
+func (s Security) resolve() (sasl.Mechanism, *tls.Config, error) {
+	mechanism, err := s.mechanism()
+	if err != nil {
+		return nil, nil, err
+	}
+	tlsConfig, err := s.tlsConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	return mechanism, tlsConfig, nil
 }
 
 func (s Security) mechanism() (sasl.Mechanism, error) {
@@ -89,17 +100,9 @@ func (s Security) tlsConfig() (*tls.Config, error) {
 	if !s.TLS {
 		return nil, nil
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: s.TLSServerName}
-	if s.TLSCAFile != "" {
-		pem, err := os.ReadFile(s.TLSCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading kafka CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("kafka CA file %s holds no PEM certificate", s.TLSCAFile)
-		}
-		cfg.RootCAs = pool
+	cfg, err := tlsconf.Client(s.TLSCAFile, s.TLSServerName)
+	if err != nil {
+		return nil, fmt.Errorf("kafka TLS: %w", err)
 	}
 	return cfg, nil
 }
