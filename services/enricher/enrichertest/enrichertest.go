@@ -6,14 +6,7 @@ package enrichertest
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -178,97 +171,9 @@ func HasRequest(t testing.TB, requestID string) func([]kafka.Message) bool {
 	}
 }
 
-// Instance is an extra enricher process in the stack's consumer group.
-type Instance struct {
-	cmd   *exec.Cmd
-	Admin string
-}
-
-// StartInstance runs a copy of bin/enricher in the stack's group with its
-// admin endpoint on admin, waits until it is ready, and stops it when the
-// test ends. A copy, because `scripts/stack.sh stop enricher` stops every
-// process started as bin/enricher.
-func StartInstance(t testing.TB, admin string) *Instance {
+// StartInstance runs a second enricher in the stack's group with its admin
+// endpoint on admin (see testenv.StartInstance).
+func StartInstance(t testing.TB, admin string) *testenv.Instance {
 	t.Helper()
-	dir := t.TempDir()
-	logFile, err := os.Create(filepath.Join(dir, "enricher.log"))
-	require.NoError(t, err)
-	bin, err := os.ReadFile(filepath.Join(testenv.Root(), "bin", "enricher"))
-	require.NoError(t, err, "run `make build` first")
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "enricher"), bin, 0o755))
-	cmd := exec.Command(filepath.Join(dir, "enricher"))
-	cmd.Env = append(os.Environ(), "ENRICHER_ADMIN_LISTEN="+admin, "ENRICHER_GROUP="+Group,
-		"ENRICHER_KAFKA_CLIENT_ID=pixelpipe-enricher-test", "ENRICHER_LOG_LEVEL=info")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	require.NoError(t, cmd.Start())
-	inst := &Instance{cmd: cmd, Admin: admin}
-	t.Cleanup(func() {
-		inst.Stop(t)
-		_ = logFile.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logFile.Name())
-			t.Logf("second enricher's log:\n%s", b)
-		}
-	})
-	require.Eventually(t, func() bool { return httpOK("http://" + admin + "/readyz") }, 30*time.Second, 100*time.Millisecond,
-		"the second enricher did not become ready on %s", admin)
-	return inst
-}
-
-// Stop ends the instance with SIGTERM (a graceful leave of the group) and
-// waits for it; a second call does nothing.
-func (i *Instance) Stop(t testing.TB) {
-	t.Helper()
-	if i.cmd.ProcessState != nil {
-		return
-	}
-	_ = i.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- i.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("second enricher exited: %v", err)
-		}
-	case <-time.After(45 * time.Second):
-		_ = i.cmd.Process.Kill()
-		<-done
-		t.Errorf("second enricher did not stop within 45s; killed")
-	}
-}
-
-// Metric returns the value of a counter or gauge on the instance's /metrics.
-func (i *Instance) Metric(t testing.TB, name string) float64 {
-	t.Helper()
-	return ScrapeMetric(t, "http://"+i.Admin+"/metrics", name)
-}
-
-// ScrapeMetric returns the value of an unlabelled sample name at url.
-func ScrapeMetric(t testing.TB, url, name string) float64 {
-	t.Helper()
-	resp, err := http.Get(url)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	for _, line := range strings.Split(string(body), "\n") {
-		if rest, ok := strings.CutPrefix(line, name+" "); ok {
-			var v float64
-			_, err := fmt.Sscan(rest, &v)
-			require.NoError(t, err)
-			return v
-		}
-	}
-	t.Fatalf("no sample %s at %s", name, url)
-	return 0
-}
-
-func httpOK(url string) bool {
-	client := http.Client{Timeout: time.Second}
-	resp, err := client.Get(url)
-	if err != nil {
-		return false
-	}
-	_ = resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	return testenv.StartInstance(t, "enricher", admin, "ENRICHER_GROUP="+Group, "ENRICHER_KAFKA_CLIENT_ID=pixelpipe-enricher-test")
 }
