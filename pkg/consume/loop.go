@@ -68,20 +68,29 @@ func (l *Loop) Run(ctx context.Context) error {
 	defer stopFetch()
 	go l.fetch(fetchCtx, records, fetchErr)
 
+	// Batches are handled under work, which outlives ctx by StopTimeout: a
+	// batch in flight when the stop comes still finishes and commits instead
+	// of being abandoned half-way.
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	stopWork := context.AfterFunc(ctx, func() { time.AfterFunc(l.cfg.StopTimeout, cancelWork) })
+	defer stopWork()
+
 	age := time.NewTimer(l.cfg.MaxWait)
 	age.Stop()
 	batch := make([]kafka.Message, 0, l.cfg.MaxRecords)
 	bytes := 0
-	flush := func(ctx context.Context) error {
+	flush := func() error {
 		age.Stop()
 		if len(batch) == 0 {
 			return nil
 		}
-		err := l.flush(ctx, batch)
+		err := l.flush(work, batch)
 		batch, bytes = batch[:0], 0
 		return err
 	}
 	for {
+		var err error
 		select {
 		case m := <-records:
 			if len(batch) == 0 {
@@ -90,35 +99,24 @@ func (l *Loop) Run(ctx context.Context) error {
 			batch = append(batch, m)
 			bytes += len(m.Key) + len(m.Value)
 			if len(batch) >= l.cfg.MaxRecords || bytes >= l.cfg.MaxBytes {
-				if err := flush(ctx); err != nil {
-					return l.stop(ctx, err)
-				}
+				err = flush()
 			}
 		case <-age.C:
-			if err := flush(ctx); err != nil {
-				return l.stop(ctx, err)
-			}
+			err = flush()
 		case err := <-fetchErr:
 			return fmt.Errorf("fetching records: %w", err)
 		case <-ctx.Done():
-			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.StopTimeout)
-			defer cancel()
-			if err := flush(stopCtx); err != nil {
-				return fmt.Errorf("flushing on stop: %w", err)
+			if err := flush(); err != nil {
+				l.log.Warn("stopped with an uncommitted batch; it will be redelivered", zap.Error(err))
 			}
 			return nil
 		}
+		if err != nil {
+			// Only the stop timeout ends a flush's retries.
+			l.log.Warn("stop timeout passed with an uncommitted batch; it will be redelivered", zap.Error(err))
+			return nil
+		}
 	}
-}
-
-// stop turns a flush interrupted by cancellation into a clean stop: the
-// batch was not committed, so it is delivered again after a restart.
-func (l *Loop) stop(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		l.log.Info("stopped with an uncommitted batch; it will be redelivered")
-		return nil
-	}
-	return err
 }
 
 // fetch feeds records to the loop. A failed fetch (brokers unreachable, a

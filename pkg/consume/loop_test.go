@@ -206,3 +206,26 @@ func TestLoopEndsWhenTheReaderIsClosed(t *testing.T) {
 	err := loop.Run(context.Background())
 	assert.ErrorIs(t, err, io.EOF)
 }
+
+// stoppingHandler asks the loop to stop while it handles the first batch,
+// as a SIGTERM arriving mid-insert does.
+type stoppingHandler struct {
+	stop    context.CancelFunc
+	handled int
+}
+
+func (h *stoppingHandler) Handle(ctx context.Context, _ []kafka.Message) error {
+	h.stop()
+	h.handled++
+	return ctx.Err()
+}
+
+func TestLoopFinishesTheBatchInFlightWhenToldToStop(t *testing.T) {
+	src := newFakeSource(3)
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &stoppingHandler{stop: cancel}
+	loop := NewLoop(testConfig(), src, src, h, zap.NewNop(), NewMetrics(prometheus.NewRegistry()))
+	require.NoError(t, loop.Run(ctx))
+	assert.Equal(t, 1, h.handled)
+	assert.Equal(t, []int64{0, 1, 2}, src.committedOffsets(), "the batch being handled at the stop is committed")
+}
