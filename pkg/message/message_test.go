@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pixelpipe/pixelpipe/internal/specexample"
 )
 
 func TestAppendRawRoundTrips(t *testing.T) {
@@ -71,7 +73,7 @@ func TestDeadLetterKeepsOriginalBytes(t *testing.T) {
 func BenchmarkAppendRaw(b *testing.B) {
 	dst := make([]byte, 0, 1024)
 	at := time.Now()
-	q := []byte("application=a1s2d3&interaction=item_click&customer_id=388828042&item_id=101409&set_id=5048&fm_session_id=8edaaf04-019e-4019-b97e-3797368a6b0d")
+	q := []byte(specexample.ItemClick)
 	b.ReportAllocs()
 	for b.Loop() {
 		dst = AppendRaw(dst[:0], []byte("0123456789abcdef-1"), at, []byte("127.0.0.1"), []byte("Mozilla/5.0"), q)
@@ -114,7 +116,7 @@ func BenchmarkDecodeEvent(b *testing.B) {
 
 func BenchmarkDecodeRaw(b *testing.B) {
 	raw := AppendRaw(nil, []byte("c946f45124128750-1"), time.Now(), []byte("203.0.113.9"), []byte(benchEvent().UserAgent),
-		[]byte("application=a1s2d3&interaction=item_click&customer_id=388828042&visitor_id=09052708493180843610149618767541206783&session_id=E50D8936CE55AE890B6AAA13567A7EB6E3&item_id=101409&set_id=5048&set_item_ids=705845,676023,708919,708411&fm_session_id=8edaaf04-019e-4019-b97e-3797368a6b0d&response_uuid=1aie39-932f-2930-blf1-12031029323ja"))
+		[]byte(specexample.ItemClick))
 	b.ReportAllocs()
 	b.SetBytes(int64(len(raw)))
 	for b.Loop() {

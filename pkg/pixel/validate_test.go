@@ -6,16 +6,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-// The two example calls of the interaction guide.
-const (
-	specItemClick = "application=a1s2d3&interaction=item_click&customer_id=388828042&visitor_id=09052708493180843610149618767541206783&session_id=E50D8936CE55AE890B6AAA13567A7EB6E3&item_id=101409&set_id=5048&set_item_ids=705845,676023,708919,708411&fm_session_id=8edaaf04-019e-4019-b97e-3797368a6b0d&response_uuid=1aie39-932f-2930-blf1-12031029323ja"
-	specNextClick = "application=a1s2d3&interaction=next_click&customer_id=388828042&visitor_id=09052708493180843610149618767541206783&session_id=E50D8936CE55AE890B6AAA13567A7EB6E3&set_id=5048&set_item_ids=705845,676023,708919,708411&fm_session_id=8edaaf04-019e-4019-b97e-3797368a6b0d"
+	"github.com/pixelpipe/pixelpipe/internal/specexample"
 )
 
 func TestValidateAcceptsSpecExamples(t *testing.T) {
-	for name, q := range map[string]string{"item_click": specItemClick, "next_click": specNextClick} {
+	for name, q := range map[string]string{"item_click": specexample.ItemClick, "next_click": specexample.NextClick} {
 		t.Run(name, func(t *testing.T) {
 			var v Validator
 			hit, err := v.Validate([]byte(q))
@@ -103,7 +99,7 @@ func TestScannerDecodes(t *testing.T) {
 
 func TestValidateAllocatesNothing(t *testing.T) {
 	var v Validator
-	q := []byte(specItemClick)
+	q := []byte(specexample.ItemClick)
 	allocs := testing.AllocsPerRun(100, func() {
 		if _, err := v.Validate(q); err != nil {
 			t.Fatal(err)
@@ -113,7 +109,7 @@ func TestValidateAllocatesNothing(t *testing.T) {
 }
 
 func FuzzValidate(f *testing.F) {
-	for _, seed := range []string{specItemClick, specNextClick, "", "a=%", "a=%zz&b", "application=a&application=b", "x=%FF"} {
+	for _, seed := range []string{specexample.ItemClick, specexample.NextClick, "", "a=%", "a=%zz&b", "application=a&application=b", "x=%FF"} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, q []byte) {
@@ -135,7 +131,7 @@ func FuzzValidate(f *testing.F) {
 
 func BenchmarkValidate(b *testing.B) {
 	var v Validator
-	q := []byte(specItemClick)
+	q := []byte(specexample.ItemClick)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(q)))
 	for b.Loop() {

@@ -14,11 +14,10 @@ import (
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 
+	"github.com/pixelpipe/pixelpipe/internal/specexample"
 	"github.com/pixelpipe/pixelpipe/pkg/message"
 	"github.com/pixelpipe/pixelpipe/pkg/pixel"
 )
-
-const specItemClick = "application=a1s2d3&interaction=item_click&customer_id=388828042&visitor_id=09052708493180843610149618767541206783&session_id=E50D8936CE55AE890B6AAA13567A7EB6E3&item_id=101409&set_id=5048&set_item_ids=705845,676023,708919,708411&fm_session_id=8edaaf04-019e-4019-b97e-3797368a6b0d&response_uuid=1aie39-932f-2930-blf1-12031029323ja"
 
 // fakeStore keeps copies of what it was given: the handler reuses its hits.
 type fakeStore struct {
@@ -87,13 +86,13 @@ func decodeOnly(t *testing.T, s *fakeStore) message.Raw {
 func TestServeAcceptsSpecExample(t *testing.T) {
 	s := &fakeStore{}
 	h := newTestHandler(s)
-	ctx := get(h, specItemClick)
+	ctx := get(h, specexample.ItemClick)
 	assert.Equal(t, fasthttp.StatusNoContent, ctx.Response.StatusCode())
 	assert.Empty(t, ctx.Response.Body())
 
 	raw := decodeOnly(t, s)
 	assert.Equal(t, "8edaaf04-019e-4019-b97e-3797368a6b0d", s.keys[0], "keyed by fm_session_id")
-	assert.Equal(t, specItemClick, raw.Query)
+	assert.Equal(t, specexample.ItemClick, raw.Query)
 	assert.Equal(t, "198.51.100.7", raw.ClientIP)
 	assert.Equal(t, "test-agent/1.0", raw.UserAgent)
 	assert.NotEmpty(t, raw.RequestID)
@@ -103,8 +102,8 @@ func TestServeAcceptsSpecExample(t *testing.T) {
 func TestServeGivesEachHitItsOwnRequestID(t *testing.T) {
 	s := &fakeStore{}
 	h := newTestHandler(s)
-	get(h, specItemClick)
-	get(h, specItemClick)
+	get(h, specexample.ItemClick)
+	get(h, specexample.ItemClick)
 	require.Len(t, s.vals, 2)
 	a, err := message.DecodeRaw(s.vals[0])
 	require.NoError(t, err)
@@ -115,17 +114,17 @@ func TestServeGivesEachHitItsOwnRequestID(t *testing.T) {
 
 func TestServeHead(t *testing.T) {
 	s := &fakeStore{}
-	ctx := serve(newTestHandler(s), request{method: "HEAD", uri: pixelPath + "?" + specItemClick})
+	ctx := serve(newTestHandler(s), request{method: "HEAD", uri: pixelPath + "?" + specexample.ItemClick})
 	assert.Equal(t, fasthttp.StatusNoContent, ctx.Response.StatusCode())
 	assert.Len(t, s.vals, 1)
 }
 
 func TestServeAcceptsBeaconPost(t *testing.T) {
 	for name, r := range map[string]request{
-		"form body":       {contentType: "application/x-www-form-urlencoded", body: specItemClick},
-		"text body":       {contentType: "text/plain;charset=UTF-8", body: specItemClick},
-		"no content type": {body: specItemClick},
-		"empty body, url": {contentType: "text/plain;charset=UTF-8", uri: pixelPath + "?" + specItemClick},
+		"form body":       {contentType: "application/x-www-form-urlencoded", body: specexample.ItemClick},
+		"text body":       {contentType: "text/plain;charset=UTF-8", body: specexample.ItemClick},
+		"no content type": {body: specexample.ItemClick},
+		"empty body, url": {contentType: "text/plain;charset=UTF-8", uri: pixelPath + "?" + specexample.ItemClick},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := &fakeStore{}
@@ -136,7 +135,7 @@ func TestServeAcceptsBeaconPost(t *testing.T) {
 			r.headers = map[string]string{"Origin": "https://shop.example"}
 			ctx := serve(newTestHandler(s), r)
 			assert.Equal(t, fasthttp.StatusNoContent, ctx.Response.StatusCode())
-			assert.Equal(t, specItemClick, decodeOnly(t, s).Query, "the form body is stored as the query")
+			assert.Equal(t, specexample.ItemClick, decodeOnly(t, s).Query, "the form body is stored as the query")
 			assert.Equal(t, "https://shop.example", string(ctx.Response.Header.Peek("Access-Control-Allow-Origin")))
 			assert.Equal(t, "true", string(ctx.Response.Header.Peek("Access-Control-Allow-Credentials")))
 		})
@@ -158,7 +157,7 @@ func TestServeAnswersPreflight(t *testing.T) {
 
 func TestServeTakesSessionFromCookieWhenAbsent(t *testing.T) {
 	s := &fakeStore{}
-	noSession := strings.Replace(specItemClick, "&fm_session_id=8edaaf04-019e-4019-b97e-3797368a6b0d", "", 1)
+	noSession := strings.Replace(specexample.ItemClick, "&fm_session_id=8edaaf04-019e-4019-b97e-3797368a6b0d", "", 1)
 	ctx := serve(newTestHandler(s), request{method: "GET", uri: pixelPath + "?" + noSession, cookie: "cookie session/1"})
 	require.Equal(t, fasthttp.StatusNoContent, ctx.Response.StatusCode(), string(ctx.Response.Body()))
 	raw := decodeOnly(t, s)
@@ -179,10 +178,10 @@ func TestServeTakesSessionFromCookieWhenAbsent(t *testing.T) {
 
 func TestServePrefersQuerySessionOverCookie(t *testing.T) {
 	s := &fakeStore{}
-	serve(newTestHandler(s), request{method: "GET", uri: pixelPath + "?" + specItemClick, cookie: "other"})
+	serve(newTestHandler(s), request{method: "GET", uri: pixelPath + "?" + specexample.ItemClick, cookie: "other"})
 	raw := decodeOnly(t, s)
 	assert.Equal(t, "8edaaf04-019e-4019-b97e-3797368a6b0d", s.keys[0])
-	assert.Equal(t, specItemClick, raw.Query)
+	assert.Equal(t, specexample.ItemClick, raw.Query)
 }
 
 func TestServeRejectsWithoutStoring(t *testing.T) {
@@ -197,10 +196,10 @@ func TestServeRejectsWithoutStoring(t *testing.T) {
 		{"missing fm_session_id, no cookie", request{uri: "?application=a&set_id=1&interaction=x"}, 400, "parameter fm_session_id is required"},
 		{"missing interaction", request{uri: "?application=a&fm_session_id=s&set_id=1"}, 400, "parameter interaction is required"},
 		{"missing set_id", request{uri: "?application=a&fm_session_id=s&interaction=x"}, 400, "parameter set_id is required"},
-		{"item-level without item_id", request{uri: "?" + strings.Replace(specItemClick, "item_id=101409&", "", 1)}, 400, "parameter item_id is required for item-level interactions"},
-		{"bad device_type", request{uri: "?" + specItemClick + "&device_type=tv"}, 400, "parameter device_type must be desktop or mobile"},
+		{"item-level without item_id", request{uri: "?" + strings.Replace(specexample.ItemClick, "item_id=101409&", "", 1)}, 400, "parameter item_id is required for item-level interactions"},
+		{"bad device_type", request{uri: "?" + specexample.ItemClick + "&device_type=tv"}, 400, "parameter device_type must be desktop or mobile"},
 		{"repeated parameter", request{uri: "?" + base + "&set_id=2"}, 400, "parameter set_id is repeated"},
-		{"malformed escape", request{uri: "?" + specItemClick + "&size=%G1"}, 400, "parameter size has a malformed percent-escape"},
+		{"malformed escape", request{uri: "?" + specexample.ItemClick + "&size=%G1"}, 400, "parameter size has a malformed percent-escape"},
 		{"control character", request{uri: "?" + base + "&size=a%0Ab"}, 400, "parameter size contains a control character"},
 		{"invalid UTF-8", request{uri: "?" + base + "&size=%FF"}, 400, "parameter size is not valid UTF-8"},
 		{"value too long", request{uri: "?" + base + "&size=" + strings.Repeat("x", pixel.MaxValueBytes+1)}, 400, "parameter size is too long"},
@@ -213,8 +212,8 @@ func TestServeRejectsWithoutStoring(t *testing.T) {
 		{"unknown application", request{uri: "?" + strings.Replace(base, "application=a", "application=stranger", 1)}, 400, "parameter application is not known"},
 		{"invalid POST body", request{method: "POST", contentType: "application/x-www-form-urlencoded", body: "application=a"}, 400, "parameter fm_session_id is required"},
 		{"POST of another type", request{method: "POST", contentType: "application/json", body: `{"a":1}`}, 415, "body must be application/x-www-form-urlencoded or text/plain"},
-		{"other method", request{method: "DELETE", uri: "?" + specItemClick}, 405, "method not allowed"},
-		{"other path", request{uri: "/elsewhere?" + specItemClick}, 404, "not found"},
+		{"other method", request{method: "DELETE", uri: "?" + specexample.ItemClick}, 405, "method not allowed"},
+		{"other path", request{uri: "/elsewhere?" + specexample.ItemClick}, 404, "not found"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -237,13 +236,13 @@ func TestServeRejectsWithoutStoring(t *testing.T) {
 
 func TestServeAcceptsAnyApplicationByDefault(t *testing.T) {
 	s := &fakeStore{}
-	ctx := get(newTestHandler(s), strings.Replace(specItemClick, "application=a1s2d3", "application=stranger", 1))
+	ctx := get(newTestHandler(s), strings.Replace(specexample.ItemClick, "application=a1s2d3", "application=stranger", 1))
 	assert.Equal(t, fasthttp.StatusNoContent, ctx.Response.StatusCode())
 }
 
 func TestServeAnswers500WhenNotDurable(t *testing.T) {
 	s := &fakeStore{err: errors.New("no brokers, spool full")}
-	ctx := get(newTestHandler(s), specItemClick)
+	ctx := get(newTestHandler(s), specexample.ItemClick)
 	assert.Equal(t, fasthttp.StatusInternalServerError, ctx.Response.StatusCode())
 }
 

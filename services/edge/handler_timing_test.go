@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
+
+	"github.com/pixelpipe/pixelpipe/internal/specexample"
 )
 
 // nopStore makes every hit "durable" at once: the handler's own cost.
@@ -27,7 +29,7 @@ func specRequest() *fasthttp.RequestCtx {
 	var ctx fasthttp.RequestCtx
 	var req fasthttp.Request
 	req.Header.SetMethod("GET")
-	req.SetRequestURI(pixelPath + "?" + specItemClick)
+	req.SetRequestURI(pixelPath + "?" + specexample.ItemClick)
 	req.Header.SetUserAgent("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36")
 	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(198, 51, 100, 7), Port: 5555}, nil)
 	return &ctx

@@ -10,18 +10,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pixelpipe/pixelpipe/internal/specexample"
 	"github.com/pixelpipe/pixelpipe/pkg/message"
 	"github.com/pixelpipe/pixelpipe/pkg/pixel"
 )
-
-const specItemClick = "application=a1s2d3&interaction=item_click&customer_id=388828042&visitor_id=09052708493180843610149618767541206783&session_id=E50D8936CE55AE890B6AAA13567A7EB6E3&item_id=101409&set_id=5048&set_item_ids=705845,676023,708919,708411&fm_session_id=8edaaf04-019e-4019-b97e-3797368a6b0d&response_uuid=1aie39-932f-2930-blf1-12031029323ja"
 
 func rawHit(query string, at int64) []byte {
 	return message.AppendRaw(nil, []byte("req"), time.UnixMicro(at), []byte("203.0.113.77"), []byte("Mozilla/5.0"), []byte(query))
 }
 
 func TestBuildEventFromSpecExample(t *testing.T) {
-	raw, err := message.DecodeRaw(rawHit(specItemClick+"&order_id=42", 1_000_000))
+	raw, err := message.DecodeRaw(rawHit(specexample.ItemClick+"&order_id=42", 1_000_000))
 	require.NoError(t, err)
 	e, err := buildEvent(&raw, new(pixel.Validator), new(pixel.Scanner))
 	require.NoError(t, err)
@@ -85,8 +84,8 @@ func TestHandlerDropsRepeatsAndRoutesBadRecords(t *testing.T) {
 	w := &recordingWriter{}
 	h := newTestHandler(t, w, newMemChangelog())
 	batch := []kafka.Message{
-		{Topic: "pixel.raw", Partition: 1, Offset: 10, Value: rawHit(specItemClick, 1)},
-		{Topic: "pixel.raw", Partition: 1, Offset: 11, Value: rawHit(specItemClick, 2)},
+		{Topic: "pixel.raw", Partition: 1, Offset: 10, Value: rawHit(specexample.ItemClick, 1)},
+		{Topic: "pixel.raw", Partition: 1, Offset: 11, Value: rawHit(specexample.ItemClick, 2)},
 		{Topic: "pixel.raw", Partition: 1, Offset: 12, Value: []byte("garbage")},
 		{Topic: "pixel.raw", Partition: 1, Offset: 13, Value: []byte(`{"v":9}`)},
 		{Topic: "pixel.raw", Partition: 1, Offset: 14, Value: rawHit("application=a", 3)},
@@ -121,7 +120,7 @@ func TestHandlerDropsRepeatsAndRoutesBadRecords(t *testing.T) {
 func TestHandlerRetryIsNotMistakenForADuplicate(t *testing.T) {
 	w := &recordingWriter{failures: 1}
 	h := newTestHandler(t, w, newMemChangelog())
-	batch := []kafka.Message{{Topic: "pixel.raw", Value: rawHit(specItemClick, 1)}}
+	batch := []kafka.Message{{Topic: "pixel.raw", Value: rawHit(specexample.ItemClick, 1)}}
 	require.Error(t, h.Handle(context.Background(), batch))
 	require.NoError(t, h.Handle(context.Background(), batch))
 	require.Len(t, w.written, 1)

@@ -7,6 +7,8 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pixelpipe/pixelpipe/internal/specexample"
 )
 
 func TestDedupStateSurvivesARestart(t *testing.T) {
@@ -58,7 +60,7 @@ func TestChangelogGetsKeysOnlyAfterTheEventsAreAcknowledged(t *testing.T) {
 	log := newMemChangelog()
 	w := &recordingWriter{failures: 1}
 	h := newTestHandler(t, w, log)
-	batch := []kafka.Message{{Topic: "pixel.raw", Partition: 2, Value: rawHit(specItemClick, 1)}}
+	batch := []kafka.Message{{Topic: "pixel.raw", Partition: 2, Value: rawHit(specexample.ItemClick, 1)}}
 	require.Error(t, h.Handle(context.Background(), batch))
 	assert.Zero(t, log.keys(2), "no key is durable before its event")
 	require.NoError(t, h.Handle(context.Background(), batch))
@@ -71,7 +73,7 @@ func TestAFailedChangelogWriteRetriesWithoutLosingTheEvent(t *testing.T) {
 	log.failures = 1
 	w := &recordingWriter{}
 	h := newTestHandler(t, w, log)
-	batch := []kafka.Message{{Topic: "pixel.raw", Partition: 2, Value: rawHit(specItemClick, 1)}}
+	batch := []kafka.Message{{Topic: "pixel.raw", Partition: 2, Value: rawHit(specexample.ItemClick, 1)}}
 	require.Error(t, h.Handle(context.Background(), batch))
 	require.NoError(t, h.Handle(context.Background(), batch), "the loop retries the whole batch")
 	assert.Equal(t, 1, log.keys(2))
@@ -86,9 +88,9 @@ func TestAFailedChangelogWriteRetriesWithoutLosingTheEvent(t *testing.T) {
 func TestARestartedHandlerDropsRepeatsOfWhatItsPredecessorWrote(t *testing.T) {
 	log := newMemChangelog()
 	w := &recordingWriter{}
-	batch := []kafka.Message{{Topic: "pixel.raw", Partition: 5, Value: rawHit(specItemClick, 1)}}
+	batch := []kafka.Message{{Topic: "pixel.raw", Partition: 5, Value: rawHit(specexample.ItemClick, 1)}}
 	require.NoError(t, newTestHandler(t, w, log).Handle(context.Background(), batch))
-	refire := []kafka.Message{{Topic: "pixel.raw", Partition: 5, Value: rawHit(specItemClick, 5_000_000)}}
+	refire := []kafka.Message{{Topic: "pixel.raw", Partition: 5, Value: rawHit(specexample.ItemClick, 5_000_000)}}
 	require.NoError(t, newTestHandler(t, w, log).Handle(context.Background(), refire))
 	assert.Len(t, w.written, 1)
 }

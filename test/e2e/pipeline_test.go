@@ -18,19 +18,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pixelpipe/pixelpipe/internal/specexample"
 	"github.com/pixelpipe/pixelpipe/internal/testenv"
 	"github.com/pixelpipe/pixelpipe/pkg/kafkax"
 	"github.com/pixelpipe/pixelpipe/pkg/message"
 )
 
-// The interaction guide's two example calls, verbatim but for fm_session_id,
-// which each run replaces so its rows are its own.
-const (
-	specItemClick = "application=a1s2d3&interaction=item_click&customer_id=388828042&visitor_id=09052708493180843610149618767541206783&session_id=E50D8936CE55AE890B6AAA13567A7EB6E3&item_id=101409&set_id=5048&set_item_ids=705845,676023,708919,708411&fm_session_id=8edaaf04-019e-4019-b97e-3797368a6b0d&response_uuid=1aie39-932f-2930-blf1-12031029323ja"
-	specNextClick = "application=a1s2d3&interaction=next_click&customer_id=388828042&visitor_id=09052708493180843610149618767541206783&session_id=E50D8936CE55AE890B6AAA13567A7EB6E3&set_id=5048&set_item_ids=705845,676023,708919,708411&fm_session_id=8edaaf04-019e-4019-b97e-3797368a6b0d"
-	specSession   = "8edaaf04-019e-4019-b97e-3797368a6b0d"
-	userAgent     = "Mozilla/5.0 (pixelpipe e2e)"
-)
+// userAgent marks this suite's hits; each run replaces the examples'
+// fm_session_id so its rows are its own.
+const userAgent = "Mozilla/5.0 (pixelpipe e2e)"
 
 func needStack(t *testing.T) {
 	testenv.Need(t, "the edge", testenv.EdgeAddr)
@@ -97,8 +93,8 @@ func TestSpecExamplesArriveInClickHouseIntact(t *testing.T) {
 	session := testenv.UniqueID("e2e")
 	client := &http.Client{Timeout: 10 * time.Second}
 	before := time.Now().Add(-time.Second).Truncate(time.Second)
-	for _, q := range []string{specItemClick, specNextClick} {
-		status, body := fire(t, client, strings.ReplaceAll(q, specSession, session))
+	for _, q := range []string{specexample.ItemClick, specexample.NextClick} {
+		status, body := fire(t, client, strings.ReplaceAll(q, specexample.Session, session))
 		require.Equal(t, http.StatusNoContent, status, body)
 		assert.Empty(t, body)
 	}
